@@ -1,0 +1,1 @@
+"""KefuDesk desktop client."""

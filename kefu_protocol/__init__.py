@@ -1,0 +1,1 @@
+"""Protocol v1 wire format shared by the KefuDesk client and server."""

@@ -1,0 +1,1 @@
+"""KefuDesk sync server: FastAPI over SQLAlchemy, SQLite or PostgreSQL."""

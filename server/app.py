@@ -1,0 +1,121 @@
+"""Builds the FastAPI application: routes, error rendering, protocol and size checks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kefu_protocol.wire import MAX_BODY_BYTES, PROTOCOL_HEADER, PROTOCOL_VERSION
+from server.db import Database
+from server.errors import ApiError, pick_language
+from server.migrate import read_epoch
+from server.notify import Notifier
+from server.routes import admin, auth, chat_page, conversations, health, sync, visitor
+from server.state import ServerState, Settings
+
+log = logging.getLogger(__name__)
+
+
+def server_version() -> str:
+    try:
+        return package_version("kefudesk")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def create_app(settings: Settings, db: Database) -> FastAPI:
+    """The ASGI app for one process; the database must already be migrated."""
+    notifier = Notifier()
+    with db.read() as session:
+        epoch = read_epoch(session)
+    state = ServerState(settings, db, notifier, epoch, server_version())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        notifier.bind_loop(asyncio.get_running_loop())
+        if db.kind == "postgresql":
+            notifier.start_pg_listener(_libpq_conninfo(db))
+        try:
+            yield
+        finally:
+            notifier.stop()
+
+    app = FastAPI(
+        title="KefuDesk sync server",
+        version=state.version,
+        description="Protocol v1: accounts, sync push/pull, the visitor (customer) API. "
+        "Errors are always `{code, message, …}`; see docs/protocol.md.",
+        lifespan=lifespan,
+    )
+    app.state.kefu = state
+    for module in (health, auth, sync, conversations, visitor, admin, chat_page):
+        app.include_router(module.router)
+    _install_error_handlers(app)
+    _install_guards(app)
+    return app
+
+
+def _libpq_conninfo(db: Database) -> str:
+    url = db.engine.url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def _error_response(request: Request, error: ApiError) -> JSONResponse:
+    lang = pick_language(request.headers.get("accept-language"))
+    headers = {"Retry-After": "1"} if error.status == 503 else None
+    return JSONResponse(error.body(lang), status_code=error.status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def on_api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return _error_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") in ("json_invalid", "json_type") for e in errors):
+            return _error_response(request, ApiError("invalid_json"))
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg', '')}"
+            for e in errors[:5]
+        )
+        return _error_response(request, ApiError("invalid_request", detail=detail))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
+        error = ApiError(code, status=exc.status_code, detail=str(exc.detail))
+        return _error_response(request, error)
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error_response(request, ApiError("internal_error"))
+
+
+def _install_guards(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return _error_response(request, ApiError("payload_too_large", limit=MAX_BODY_BYTES))
+        protocol = request.headers.get(PROTOCOL_HEADER)
+        if protocol is not None and protocol != str(PROTOCOL_VERSION):
+            return _error_response(
+                request, ApiError("unsupported_protocol", got=protocol, expected=PROTOCOL_VERSION)
+            )
+        response = await call_next(request)
+        response.headers[PROTOCOL_HEADER] = str(PROTOCOL_VERSION)
+        return response

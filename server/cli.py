@@ -1,0 +1,67 @@
+"""`kefudesk-server`: serve the API, run migrations, load demo data."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+import platformdirs
+
+from server.db import Database, open_database
+from server.migrate import upgrade
+from server.state import Settings
+
+log = logging.getLogger("server")
+
+
+def default_database_url() -> str:
+    data_dir = Path(platformdirs.user_data_dir("kefudesk-server", appauthor=False))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / 'server.db'}"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kefudesk-server", description="KefuDesk sync server")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (("serve", "run the HTTP API"), ("migrate", "upgrade the schema")):
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("--database-url", default=os.environ.get("KEFU_DATABASE_URL"),
+                         help="sqlite:///path or postgresql+psycopg://… (env KEFU_DATABASE_URL)")
+        cmd.add_argument("--demo", action="store_true", help="load the Chinese demo data")
+    serve = sub.choices["serve"]
+    serve.add_argument("--host", default=os.environ.get("KEFU_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("KEFU_PORT", "8640")))
+    serve.add_argument("--log-level", default=os.environ.get("KEFU_LOG_LEVEL", "info"))
+    return parser
+
+
+def prepare(url: str | None, *, demo: bool) -> Database:
+    """Opens and migrates the database; loads the demo data when asked (idempotent)."""
+    db = open_database(url or default_database_url())
+    upgrade(db)
+    if demo:
+        from server import models as m
+        from server.demo import load_demo
+
+        with db.write() as session:
+            load_demo(session, now=m.utcnow())
+    return db
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    db = prepare(args.database_url, demo=args.demo)
+    if args.command == "migrate":
+        log.info("database at %s is up to date", db.engine.url.render_as_string(hide_password=True))
+        return 0
+    import uvicorn
+
+    from server.app import create_app
+
+    app = create_app(Settings(database_url=db.url, demo=args.demo), db)
+    log.info("serving on http://%s:%s (database: %s)", args.host, args.port, db.kind)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower())
+    return 0

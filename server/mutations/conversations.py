@@ -1,0 +1,173 @@
+"""Mutators for conversations: send, accept, transfer, close, pin (H3, H14)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from kefu_protocol.wire import (
+    ConversationPin,
+    ConversationRef,
+    ConversationTransfer,
+    MessageSend,
+)
+from server import models as m
+from server.changes import team_scope
+from server.chat import (
+    CLOSING_NOTICE_ZH,
+    append_message,
+    drain_queue,
+    publish,
+    touch,
+    transfer_notice,
+)
+from server.mutations.base import MutationContext, Mutator, Rejected
+
+
+def load_conversation(ctx: MutationContext, conversation_id: str) -> m.Conversation:
+    conv = ctx.session.get(m.Conversation, conversation_id, with_for_update=True)
+    if conv is None or not ctx.principal.sees_team(conv.team_id):
+        raise Rejected("conversation_not_found")
+    return conv
+
+
+def _owner_name(ctx: MutationContext, agent_id: str | None) -> str:
+    agent = ctx.session.get(m.Agent, agent_id) if agent_id else None
+    return agent.name if agent else ""
+
+
+def _require_owner(ctx: MutationContext, conv: m.Conversation) -> None:
+    """H3.5: only the owner (or a lead of the team) acts on an owned conversation."""
+    if conv.agent_id not in (None, ctx.principal.agent_id) and not ctx.principal.at_least("lead"):
+        raise Rejected("not_owner", owner=_owner_name(ctx, conv.agent_id))
+
+
+def send_message(ctx: MutationContext, args: MessageSend) -> None:
+    existing = ctx.session.get(m.Message, args.id)
+    if existing is not None:
+        if existing.conversation_id == args.conversation_id and existing.sender == "agent":
+            return  # a replay (even under a new client id) changes nothing
+        raise Rejected("message_id_conflict")
+    conv = load_conversation(ctx, args.conversation_id)
+    if conv.state == "closed":
+        raise Rejected("conversation_closed")
+    _require_owner(ctx, conv)
+    if conv.agent_id is None:  # H3.5: whoever answers first owns it
+        conv.agent_id = ctx.principal.agent_id
+        conv.state = "open"
+        conv.assigned_at = ctx.now
+    append_message(
+        ctx.session, ctx.changes, conv, sender="agent", text=args.text, now=ctx.now,
+        message_id=args.id, agent_id=ctx.principal.agent_id,
+    )
+
+
+def accept(ctx: MutationContext, args: ConversationRef) -> None:
+    conv = load_conversation(ctx, args.conversation_id)
+    if conv.state == "closed":
+        raise Rejected("conversation_closed")
+    if conv.agent_id == ctx.principal.agent_id:
+        return
+    if conv.agent_id is not None:
+        raise Rejected("already_accepted", owner=_owner_name(ctx, conv.agent_id))
+    conv.agent_id = ctx.principal.agent_id
+    conv.state = "open"
+    conv.assigned_at = ctx.now
+    touch(conv)
+    publish(ctx.session, ctx.changes, conv, conv.team_id)
+
+
+def transfer(ctx: MutationContext, args: ConversationTransfer) -> None:
+    """H3.4: to a colleague with a note; the customer is told; the history goes along."""
+    conv = load_conversation(ctx, args.conversation_id)
+    if conv.state == "closed":
+        raise Rejected("conversation_closed")
+    _require_owner(ctx, conv)
+    target = ctx.session.get(m.Agent, args.to_agent_id)
+    if target is None or target.company_id != ctx.principal.company_id or target.disabled:
+        raise Rejected("target_unavailable", detail="找不到该同事")
+    if target.id == conv.agent_id:
+        raise Rejected("target_unavailable", detail="已由该同事负责")
+    if target.presence == "offline":
+        raise Rejected("target_unavailable", detail=f"{target.name}不在线")
+    old_team = conv.team_id
+    conv.agent_id = target.id
+    conv.team_id = target.team_id
+    conv.state = "open"
+    conv.assigned_at = ctx.now
+    touch(conv)
+    if target.team_id != old_team:
+        _carry_history(ctx, conv)
+    if args.note or args.reason:
+        note = m.Note(
+            id=str(uuid.uuid4()), team_id=conv.team_id, customer_id=conv.customer_id,
+            conversation_id=conv.id, author_id=ctx.principal.agent_id,
+            updated_by=ctx.principal.agent_id, text=_transfer_note(args), created_at=ctx.now,
+            updated_at=ctx.now,
+        )
+        ctx.session.add(note)
+        publish(ctx.session, ctx.changes, note, conv.team_id)
+    append_message(
+        ctx.session, ctx.changes, conv, sender="system", text=transfer_notice(target.name),
+        now=ctx.now,
+    )
+    if target.team_id != old_team:  # the old team sees it leave
+        ctx.changes.upsert(team_scope(old_team), conv)
+    drain_queue(ctx.session, ctx.changes, old_team, now=ctx.now,
+                presence_ttl_s=ctx.settings.presence_ttl_s)
+
+
+def _transfer_note(args: ConversationTransfer) -> str:
+    if args.reason and args.note:
+        return f"转接备注：{args.note}（原因：{args.reason}）"
+    return f"转接备注：{args.note or args.reason}"
+
+
+def _carry_history(ctx: MutationContext, conv: m.Conversation) -> None:
+    """The receiving team gets the customer, the whole history and the notes."""
+    scope = team_scope(conv.team_id)
+    customer = ctx.session.get(m.Customer, conv.customer_id)
+    if customer is not None:
+        ctx.changes.upsert(scope, customer)
+    messages = ctx.session.scalars(
+        select(m.Message).where(m.Message.conversation_id == conv.id).order_by(m.Message.seq)
+    )
+    for message in messages:
+        ctx.changes.upsert(scope, message)
+    notes = ctx.session.scalars(select(m.Note).where(m.Note.conversation_id == conv.id))
+    for note in notes:
+        note.team_id = conv.team_id
+        ctx.changes.upsert(scope, note)
+
+
+def close(ctx: MutationContext, args: ConversationRef) -> None:
+    conv = load_conversation(ctx, args.conversation_id)
+    if conv.state == "closed":
+        return
+    _require_owner(ctx, conv)
+    conv.state = "closed"
+    conv.closed_at = ctx.now
+    conv.awaiting_reply_since = None
+    append_message(ctx.session, ctx.changes, conv, sender="system", text=CLOSING_NOTICE_ZH,
+                   now=ctx.now)
+    drain_queue(ctx.session, ctx.changes, conv.team_id, now=ctx.now,
+                presence_ttl_s=ctx.settings.presence_ttl_s)
+
+
+def pin(ctx: MutationContext, args: ConversationPin) -> None:
+    conv = load_conversation(ctx, args.conversation_id)
+    if conv.pinned == args.pinned:
+        return
+    conv.pinned = args.pinned
+    touch(conv)
+    publish(ctx.session, ctx.changes, conv, conv.team_id)
+
+
+MUTATORS: dict[str, Mutator] = {
+    "message.send": send_message,
+    "conversation.accept": accept,
+    "conversation.transfer": transfer,
+    "conversation.close": close,
+    "conversation.pin": pin,
+}

@@ -1,0 +1,41 @@
+"""What one server process holds while it runs: settings, database, notifier, epoch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from server.changes import ChangeWriter
+from server.db import Database
+from server.notify import Notifier
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    access_ttl_s: int = 15 * 60
+    refresh_ttl_s: int = 30 * 24 * 3600
+    lockout_threshold: int = 3
+    lockout_s: int = 3600
+    presence_ttl_s: int = 120
+    demo: bool = False
+
+
+@dataclass
+class ServerState:
+    settings: Settings
+    db: Database
+    notifier: Notifier
+    epoch: str
+    version: str
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @contextmanager
+    def changing(self) -> Iterator[ChangeWriter]:
+        """A write transaction whose feed rows wake the long-polls once it has committed."""
+        with self.db.write() as session:
+            changes = ChangeWriter(session, self.db.kind)
+            yield changes
+            changes.before_commit()
+        self.notifier.notify(changes.wake)

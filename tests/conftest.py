@@ -1,0 +1,61 @@
+"""Shared fixtures: a throwaway PostgreSQL cluster, real server processes on both databases."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.pg import PgCluster
+from tests.support.server_proc import ServerProcess
+from tests.support.world import World
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    try:
+        cluster = PgCluster()
+        cluster.start()
+    except Exception as exc:  # noqa: BLE001
+        if IN_CI:
+            raise
+        pytest.skip(f"PostgreSQL not available here: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+def make_database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    if backend == "postgresql":
+        cluster: PgCluster = request.getfixturevalue("pg_cluster")
+        return cluster.new_database()
+    directory = Path(tempfile.mkdtemp(prefix="kefu-sqlite-"))
+    return f"sqlite:///{directory / 'server.db'}"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    return make_database_url(backend, request)
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str) -> Iterator[ServerProcess]:
+    proc = ServerProcess(database_url).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def world(server: ServerProcess) -> Iterator[World]:
+    w = World(server.database_url)
+    yield w
+    w.close()

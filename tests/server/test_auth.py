@@ -1,0 +1,167 @@
+"""H1 account rules over real HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.support.api import AgentClient, http, login
+from tests.support.server_proc import ServerProcess
+from tests.support.world import PASSWORD, World
+
+
+def test_account_must_be_employee_id_at_domain_h1_1(server: ServerProcess) -> None:
+    for bad in ("20240001", "zhangsan@demo.kefu", "20240001@", "@demo.kefu", "2024 0001@demo.kefu"):
+        response = login(server.url, bad, "whatever")
+        assert response.status_code == 400, bad
+        body = response.json()
+        assert body["code"] == "invalid_account_format"
+        assert "工号@公司域名" in body["message"]
+
+
+def test_english_message_on_request(server: ServerProcess) -> None:
+    response = http().post(f"{server.url}/api/v1/auth/login",
+                           json={"account": "x", "password": "y", "device_id": "d"},
+                           headers={"Accept-Language": "en-US"}, timeout=10)
+    assert response.json()["message"].startswith("Account must look like")
+
+
+def test_initial_password_forces_change_before_anything_else_h1_2(
+    server: ServerProcess, world: World
+) -> None:
+    company = world.company()
+    agent = world.agent(company, changed=False)
+    assert agent.password == agent.account.split("@")[0][-6:]
+    client = AgentClient(server.url, agent.account, agent.password)
+    assert client.login_body["must_change_password"] is True
+    blocked = client.get("/api/v1/sync/pull")
+    assert blocked.status_code == 403
+    assert blocked.json()["code"] == "password_change_required"
+    push = client.post("/api/v1/sync/push", json={"client_id": client.client_id, "mutations": []})
+    assert push.json()["code"] == "password_change_required"
+    weak = client.post("/api/v1/auth/password",
+                       json={"old_password": agent.password, "new_password": "12345678"})
+    assert weak.status_code == 400 and weak.json()["code"] == "weak_password"
+    same = client.post("/api/v1/auth/password",
+                       json={"old_password": agent.password, "new_password": agent.password})
+    assert same.json()["code"] == "weak_password"
+    ok = client.post("/api/v1/auth/password",
+                     json={"old_password": agent.password, "new_password": "NewPass2024"})
+    assert ok.status_code == 200, ok.text
+    assert client.get("/api/v1/sync/pull").status_code == 200
+    again = login(server.url, agent.account, "NewPass2024").json()
+    assert again["must_change_password"] is False
+
+
+def test_three_failures_lock_for_an_hour_even_for_the_right_password_h1_10(
+    server: ServerProcess, world: World
+) -> None:
+    company = world.company()
+    agent = world.agent(company)
+    first = login(server.url, agent.account, "wrong-1")
+    assert first.status_code == 401
+    assert first.json()["code"] == "invalid_credentials"
+    assert first.json()["attempts_left"] == 2
+    second = login(server.url, agent.account, "wrong-2")
+    assert second.json()["attempts_left"] == 1
+    third = login(server.url, agent.account, "wrong-3")
+    assert third.status_code == 423
+    locked_until = dt.datetime.fromisoformat(third.json()["locked_until"])
+    remaining = locked_until - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(minutes=59) < remaining <= dt.timedelta(hours=1)
+    fourth = login(server.url, agent.account, PASSWORD)
+    assert fourth.status_code == 423
+    assert fourth.json()["code"] == "account_locked"
+    assert "locked_until" in fourth.json()
+
+
+def test_success_resets_the_failure_count(server: ServerProcess, world: World) -> None:
+    company = world.company()
+    agent = world.agent(company)
+    login(server.url, agent.account, "wrong")
+    login(server.url, agent.account, "wrong")
+    assert login(server.url, agent.account, PASSWORD).status_code == 200
+    assert login(server.url, agent.account, "wrong").json()["attempts_left"] == 2
+
+
+def test_lead_unlocks_and_resets_password_h1_10_h1_11(server: ServerProcess, world: World) -> None:
+    company = world.company()
+    agent = world.agent(company)
+    lead = AgentClient(server.url, world.agent(company, role="lead").account, PASSWORD)
+    for attempt in range(3):
+        login(server.url, agent.account, f"wrong{attempt}")
+    assert login(server.url, agent.account, PASSWORD).status_code == 423
+    colleague = AgentClient(server.url, world.agent(company).account, PASSWORD)
+    assert colleague.post(f"/api/v1/admin/agents/{agent.id}/unlock").status_code == 403
+    assert lead.post(f"/api/v1/admin/agents/{agent.id}/unlock").status_code == 200
+    assert login(server.url, agent.account, PASSWORD).status_code == 200
+
+    assert lead.post(f"/api/v1/admin/agents/{agent.id}/reset-password").status_code == 200
+    assert login(server.url, agent.account, PASSWORD).status_code == 401
+    initial = agent.account.split("@")[0][-6:]
+    after_reset = login(server.url, agent.account, initial)
+    assert after_reset.status_code == 200
+    assert after_reset.json()["must_change_password"] is True
+
+
+def test_lead_cannot_act_on_another_companys_agent(server: ServerProcess, world: World) -> None:
+    mine, theirs = world.company(), world.company()
+    lead = AgentClient(server.url, world.agent(mine, role="lead").account, PASSWORD)
+    stranger = world.agent(theirs)
+    assert lead.post(f"/api/v1/admin/agents/{stranger.id}/unlock").status_code == 404
+
+
+def test_refresh_rotates_and_a_replayed_refresh_token_revokes(
+    server: ServerProcess, world: World
+) -> None:
+    company = world.company()
+    client = AgentClient(server.url, world.agent(company).account, PASSWORD)
+    old_refresh = client.refresh_token
+    rotated = http().post(f"{server.url}/api/v1/auth/refresh",
+                          json={"refresh_token": old_refresh}, timeout=10)
+    assert rotated.status_code == 200
+    new_pair = rotated.json()
+    assert new_pair["refresh_token"] != old_refresh
+    replay = http().post(f"{server.url}/api/v1/auth/refresh",
+                         json={"refresh_token": old_refresh}, timeout=10)
+    assert replay.status_code == 401 and replay.json()["code"] == "invalid_refresh_token"
+    # The replay looked like theft: the new pair is revoked too.
+    stolen = http().post(f"{server.url}/api/v1/auth/refresh",
+                         json={"refresh_token": new_pair["refresh_token"]}, timeout=10)
+    assert stolen.status_code == 401
+
+
+def test_logout_revokes_the_session(server: ServerProcess, world: World) -> None:
+    company = world.company()
+    client = AgentClient(server.url, world.agent(company).account, PASSWORD)
+    assert client.get("/api/v1/auth/me").status_code == 200
+    out = client.post("/api/v1/auth/logout", json={"refresh_token": client.refresh_token})
+    assert out.status_code == 200
+    after = client.get("/api/v1/auth/me")
+    assert after.status_code == 401 and after.json()["code"] == "not_authenticated"
+
+
+def test_login_attempts_are_audited_without_secrets_h14_5(
+    server: ServerProcess, world: World
+) -> None:
+    company = world.company()
+    agent = world.agent(company)
+    supervisor = AgentClient(server.url, world.agent(company, role="supervisor").account, PASSWORD)
+    login(server.url, agent.account, "Secret-Wrong-1")
+    AgentClient(server.url, agent.account, PASSWORD)
+    rows = supervisor.get("/api/v1/admin/audit", params={"account": agent.account}).json()
+    kinds = [row["kind"] for row in rows]
+    assert "login_failed" in kinds and "login_ok" in kinds
+    assert "Secret-Wrong-1" not in str(rows) and PASSWORD not in str(rows)
+    agent_client = AgentClient(server.url, agent.account, PASSWORD)
+    assert agent_client.get("/api/v1/admin/audit").status_code == 403
+
+
+def test_no_password_or_token_in_server_log(server: ServerProcess, world: World) -> None:
+    company = world.company()
+    agent = world.agent(company)
+    login(server.url, agent.account, "Leaky-Wrong-9")
+    client = AgentClient(server.url, agent.account, PASSWORD)
+    log = server.log()
+    assert "Leaky-Wrong-9" not in log
+    assert PASSWORD not in log
+    assert client.refresh_token not in log
