@@ -61,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from server.app import create_app
 
-    app = create_app(Settings(database_url=db.url, demo=args.demo), db)
+    recheck = os.environ.get("KEFU_POLL_RECHECK_S")
+    settings = Settings(database_url=db.url, demo=args.demo,
+                        poll_recheck_s=float(recheck) if recheck else None)
+    app = create_app(settings, db)
     log.info("serving on http://%s:%s (database: %s)", args.host, args.port, db.kind)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower())
     return 0

@@ -19,6 +19,8 @@ class Settings:
     lockout_threshold: int = 3
     lockout_s: int = 3600
     presence_ttl_s: int = 120
+    # Fallback re-check of a waiting long-poll when no wake-up arrives (NOTIFY is the fast path).
+    poll_recheck_s: float | None = None
     demo: bool = False
 
 

@@ -45,6 +45,7 @@ def start_session(
     if team is None:
         raise ApiError("no_service_team")
     customer = _customer_for(session, company.id, team.id, request)
+    session.flush()  # the customer row must exist before the conversation refers to it
     conv = m.Conversation(
         id=str(uuid.uuid4()), team_id=team.id, customer_id=customer.id, state="queued",
         order_no=(request.order_no or "").strip(), created_at=now,

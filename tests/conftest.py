@@ -21,7 +21,7 @@ def pg_cluster() -> Iterator[PgCluster]:
     try:
         cluster = PgCluster()
         cluster.start()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if IN_CI:
             raise
         pytest.skip(f"PostgreSQL not available here: {exc}")

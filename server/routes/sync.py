@@ -60,7 +60,7 @@ async def pull(
     await run_in_threadpool(_mark_seen, state, principal)
     scopes = principal.scopes
     deadline = time.monotonic() + wait
-    recheck = 0.5 if state.db.kind == "postgresql" else 5.0
+    recheck = state.settings.poll_recheck_s or (0.5 if state.db.kind == "postgresql" else 5.0)
     woken = False
     with state.notifier.subscribe(scopes) as subscription:
         while True:

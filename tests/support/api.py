@@ -17,7 +17,9 @@ def http() -> requests.Session:
     return session
 
 
-def login(base: str, account: str, password: str, device_id: str = "test-device") -> requests.Response:
+def login(
+    base: str, account: str, password: str, device_id: str = "test-device"
+) -> requests.Response:
     return http().post(f"{base}/api/v1/auth/login",
                        json={"account": account, "password": password, "device_id": device_id},
                        timeout=10)

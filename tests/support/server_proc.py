@@ -16,7 +16,9 @@ from tests.support.pg import free_port
 
 
 class ServerProcess:
-    def __init__(self, database_url: str, *, demo: bool = True, port: int | None = None) -> None:
+    def __init__(self, database_url: str, *, demo: bool = True, port: int | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.extra_env = env or {}
         self.database_url = database_url
         self.demo = demo
         self.port = port or free_port()
@@ -29,7 +31,7 @@ class ServerProcess:
                 "--port", str(self.port), "--log-level", "warning"]
         if self.demo:
             args.append("--demo")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.extra_env}
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout

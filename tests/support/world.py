@@ -88,7 +88,8 @@ class World:
         with self.db.write() as session:
             session.add(m.Customer(id=customer_id, company_id=company.id, team_id=team,
                                    nickname="老顾客", phone="13812345678",
-                                   address="浙江省杭州市西湖区文三路100号", id_number="330102199001011234"))
+                                   address="浙江省杭州市西湖区文三路100号",
+                                   id_number="330102199001011234"))
             session.flush()
             session.add(m.Order(id=order_id, company_id=company.id, team_id=team,
                                 order_no=order_no, customer_id=customer_id, status=status,
