@@ -93,7 +93,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
+        codes = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed"}
+        code = codes.get(exc.status_code, "invalid_request")
         error = ApiError(code, status=exc.status_code, detail=str(exc.detail))
         return _error_response(request, error)
 
