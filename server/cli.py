@@ -10,7 +10,7 @@ from pathlib import Path
 import platformdirs
 
 from server.db import Database, open_database
-from server.migrate import upgrade
+from server.migrate import new_epoch, upgrade
 from server.state import Settings
 
 log = logging.getLogger("server")
@@ -25,7 +25,12 @@ def default_database_url() -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kefudesk-server", description="KefuDesk sync server")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, help_text in (("serve", "run the HTTP API"), ("migrate", "upgrade the schema")):
+    commands = (
+        ("serve", "run the HTTP API"),
+        ("migrate", "upgrade the schema"),
+        ("reset-epoch", "after restoring a backup: make every client rebuild its cache"),
+    )
+    for name, help_text in commands:
         cmd = sub.add_parser(name, help=help_text)
         cmd.add_argument("--database-url", default=os.environ.get("KEFU_DATABASE_URL"),
                          help="sqlite:///path or postgresql+psycopg://… (env KEFU_DATABASE_URL)")
@@ -54,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     db = prepare(args.database_url, demo=args.demo)
+    if args.command == "reset-epoch":
+        log.info("new epoch %s: clients push their outbox, then rebuild", new_epoch(db))
+        return 0
     if args.command == "migrate":
         log.info("database at %s is up to date", db.engine.url.render_as_string(hide_password=True))
         return 0
