@@ -133,7 +133,8 @@ def run(database: str, url: str, args: argparse.Namespace) -> list[Row]:
             f"{statistics.median(ms):.1f} ms"),
         Row(database, f"customer msg -> agent long-poll p99 ({args.messages} msgs)",
             f"{_percentile(ms, 0.99):.1f} ms"),
-        Row(database, f"pull throughput, {args.backlog} change backlog", f"{pulled:,.0f} changes/s"),
+        Row(database, f"pull throughput, {args.backlog} change backlog",
+            f"{pulled:,.0f} changes/s"),
         Row(database, f"push throughput, {args.pushes} message.send", f"{pushed:,.0f} mutations/s"),
     ]
 
