@@ -20,6 +20,8 @@ DEFAULT_AUTO_REPLY_ZH = "您好，当前咨询人数较多，已为您排队，�
 def publish(session: Session, changes: ChangeWriter, row: m.Base, team_id: str) -> None:
     session.flush()
     changes.upsert(team_scope(team_id), row)
+    if isinstance(row, m.Conversation):  # the customer's page follows state and queue changes
+        changes.wake_also(conversation_wake_key(row.id))
 
 
 def touch(row: m.Conversation | m.Agent) -> None:

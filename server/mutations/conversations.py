@@ -17,6 +17,7 @@ from server.changes import team_scope
 from server.chat import (
     CLOSING_NOTICE_ZH,
     append_message,
+    assign,
     drain_queue,
     publish,
     touch,
@@ -71,11 +72,9 @@ def accept(ctx: MutationContext, args: ConversationRef) -> None:
         return
     if conv.agent_id is not None:
         raise Rejected("already_accepted", owner=_owner_name(ctx, conv.agent_id))
-    conv.agent_id = ctx.principal.agent_id
-    conv.state = "open"
-    conv.assigned_at = ctx.now
-    touch(conv)
-    publish(ctx.session, ctx.changes, conv, conv.team_id)
+    agent = ctx.session.get(m.Agent, ctx.principal.agent_id)
+    assert agent is not None
+    assign(ctx.session, ctx.changes, conv, agent, now=ctx.now)
 
 
 def transfer(ctx: MutationContext, args: ConversationTransfer) -> None:

@@ -69,14 +69,15 @@ async def receive(
 ) -> VisitorState:
     who = await run_in_threadpool(_identify, state, authorization)
     deadline = time.monotonic() + wait
+    woken = False  # a wake without new messages is a state change (accepted, closed, queue)
     with state.notifier.subscribe([conversation_wake_key(who.conversation_id)]) as subscription:
         while True:
             subscription.clear()
             messages, conv_state, position = await run_in_threadpool(_read, state, who, after)
             remaining = deadline - time.monotonic()
-            if messages or remaining <= 0:
+            if messages or woken or remaining <= 0:
                 break
-            await subscription.wait(min(remaining, 2.0))
+            woken = await subscription.wait(min(remaining, 2.0))
     return VisitorState(messages=messages, state=conv_state, queue_position=position)
 
 

@@ -42,6 +42,10 @@ def test_oversized_message_is_refused_and_nothing_is_lost(
     result = agent.do("message.send", id=str(uuid.uuid4()),
                       conversation_id=visitor.conversation_id, text="长" * (MAX_MESSAGE_CHARS + 1))
     assert result["status"] == "rejected" and result["code"] == "invalid_args"
+    _assert_error(visitor.send(" \n\t "), 400, "invalid_request")
+    blank = agent.do("message.send", id=str(uuid.uuid4()),
+                     conversation_id=visitor.conversation_id, text="   ")
+    assert blank["code"] == "invalid_args"
     assert visitor.send("长" * MAX_MESSAGE_CHARS).status_code == 200
     assert "第一条消息" in _texts(visitor)
 

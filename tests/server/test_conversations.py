@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from typing import Any
 
@@ -186,3 +188,28 @@ def test_customer_personal_data_is_masked_in_the_feed_h11_3(
     assert "13812345678" not in str(changes)
     assert "330102199001011234" not in str(changes)
     assert "文三路100号" not in str(changes)
+
+
+def test_customer_long_poll_wakes_when_an_agent_accepts(
+    server: ServerProcess, world: World
+) -> None:
+    company = world.company()
+    agent = _agent(server, world, company)
+    visitor = _visitor(server, company)
+    visitor.receive()  # the queue's auto-reply
+    result: dict[str, Any] = {}
+
+    def wait_for_news() -> None:
+        started = time.monotonic()
+        result["body"] = visitor.receive(wait=20)
+        result["elapsed"] = time.monotonic() - started
+
+    poller = threading.Thread(target=wait_for_news)
+    poller.start()
+    time.sleep(0.3)
+    assert agent.do("conversation.accept", conversation_id=visitor.conversation_id)[
+        "status"] == "applied"
+    poller.join(timeout=25)
+    assert result["elapsed"] < 10
+    assert result["body"]["state"] == "open"
+    assert any(agent.agent["name"] in m["text"] for m in result["body"]["messages"])
