@@ -1,0 +1,173 @@
+"""Conversations and messages for the views: plain rows out, intents into the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models.store import Store
+from app.models.tables import Conversation, Customer, Message, Outbox, Record
+from app.sync import apply, outbox
+from kefu_protocol.wire import MAX_MESSAGE_CHARS
+
+
+class MessageTooLong(Exception):
+    """Refused before it is queued; the UI shows the limit."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+        self.limit = MAX_MESSAGE_CHARS
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    id: str
+    nickname: str
+    vip_level: int
+    last_message_text: str
+    last_message_at: dt.datetime | None
+    waiting_since: dt.datetime | None
+    unread: int
+    state: str
+    pinned: bool
+    mine: bool
+    order_no: str
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: str
+    sender: str  # customer | agent | system
+    text: str
+    created_at: dt.datetime
+    author: str  # agent name for agent messages
+    delivery: str  # sent | sending | rejected
+    error: str = ""
+    outbox_seq: int | None = None
+
+
+def _time(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+class ChatService:
+    """Reads run on the caller's thread (short, indexed); writes run on the DB worker."""
+
+    def __init__(self, store: Store, *, agent_id: str, poke: Callable[[], None]) -> None:
+        self.store = store
+        self.agent_id = agent_id
+        self.poke = poke
+
+    # ---- reads ----------------------------------------------------------------------------
+
+    def conversation_ids(self, *, include_closed: bool = False) -> list[str]:
+        """Pinned first, then the most recent activity (ordering happens in SQL)."""
+        stmt = select(Conversation.id)
+        if not include_closed:
+            stmt = stmt.where(Conversation.state != "closed")
+        stmt = stmt.order_by(Conversation.pinned.desc(),
+                             func.coalesce(Conversation.last_message_at,
+                                           Conversation.created_at).desc(),
+                             Conversation.id)
+        with self.store.read() as session:
+            return list(session.scalars(stmt))
+
+    def conversation_rows(self, ids: list[str]) -> dict[str, ConversationRow]:
+        if not ids:
+            return {}
+        stmt = (
+            select(Conversation, Customer.nickname, Customer.vip_level)
+            .outerjoin(Customer, Customer.id == Conversation.customer_id)
+            .where(Conversation.id.in_(ids))
+        )
+        with self.store.read() as session:
+            rows = session.execute(stmt).all()
+        return {
+            conv.id: ConversationRow(
+                id=conv.id, nickname=nickname or "访客", vip_level=vip or 0,
+                last_message_text=conv.last_message_text,
+                last_message_at=_time(conv.last_message_at),
+                waiting_since=_time(conv.awaiting_reply_since), unread=conv.unread,
+                state=conv.state, pinned=conv.pinned, mine=conv.agent_id == self.agent_id,
+                order_no=conv.order_no,
+            )
+            for conv, nickname, vip in rows
+        }
+
+    def messages(self, conversation_id: str, *, limit: int = 200) -> list[MessageRow]:
+        """Synced history (oldest first) followed by this desk's queued or refused sends."""
+        with self.store.read() as session:
+            synced = session.scalars(
+                select(Message).where(Message.conversation_id == conversation_id)
+                .order_by(Message.seq.desc()).limit(limit)
+            ).all()
+            names = _agent_names(session)
+            queued = session.scalars(
+                select(Outbox).where(Outbox.name == "message.send").order_by(Outbox.seq)
+            ).all()
+        rows = [
+            MessageRow(m.id, m.sender, m.text, _time(m.created_at) or dt.datetime.now(dt.UTC),
+                       names.get(m.agent_id or "", ""), "sent")
+            for m in reversed(synced)
+        ]
+        known = {m.id for m in synced}
+        for item in queued:
+            args = item.args
+            if args.get("conversation_id") != conversation_id or args.get("id") in known:
+                continue
+            rows.append(MessageRow(
+                args["id"], "agent", args["text"], dt.datetime.fromisoformat(item.created_at),
+                names.get(self.agent_id, ""),
+                "rejected" if item.state == "rejected" else "sending",
+                item.last_error or "", item.seq,
+            ))
+        return rows
+
+    # ---- writes (DB worker thread) ---------------------------------------------------------
+
+    def send(self, conversation_id: str, text: str) -> str:
+        """Queues the reply; it shows as 'sending' until the server's ack arrives (H3.2)."""
+        text = text.strip("\n")
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise MessageTooLong(len(text))
+        if not text.strip():
+            raise ValueError("empty message")
+        message_id = str(uuid.uuid4())
+        with self.store.write() as session:
+            outbox.enqueue(session, "message.send",
+                           {"id": message_id, "conversation_id": conversation_id, "text": text})
+        self.poke()
+        return message_id
+
+    def retry(self, outbox_seq: int) -> None:
+        """A refused send goes back in the queue as a new intent with the same message id."""
+        with self.store.write() as session:
+            row = session.get(Outbox, outbox_seq)
+            if row is None or row.state != "rejected":
+                return
+            outbox.enqueue(session, row.name, dict(row.args))
+            session.delete(row)
+        self.poke()
+
+    def mark_read(self, conversation_id: str) -> None:
+        with self.store.write() as session:
+            apply.mark_read(session, conversation_id)
+
+    def set_presence(self, status: str) -> None:
+        with self.store.write() as session:
+            outbox.enqueue(session, "presence.set", {"status": status})
+        self.poke()
+
+
+def _agent_names(session: Session) -> dict[str, str]:
+    rows = session.execute(
+        select(Record.id, Record.data).where(Record.entity == "agent")
+    ).all()
+    return {rid: str(data.get("name", "")) for rid, data in rows}
+

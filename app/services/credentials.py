@@ -1,0 +1,85 @@
+"""The refresh token in the OS keyring (H1.9 auto-login); never a password, never a file."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import keyring
+import keyring.backend
+import keyring.errors
+
+log = logging.getLogger(__name__)
+
+SERVICE = "KefuDesk"
+
+# Backends that are no keyring at all, or that write secrets in plain text (keyrings.alt).
+_REFUSED_MODULES = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
+
+
+@dataclass(frozen=True)
+class VaultState:
+    usable: bool
+    backend: str
+
+
+def _backend_name(backend: keyring.backend.KeyringBackend) -> str:
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def _acceptable(backend: keyring.backend.KeyringBackend) -> bool:
+    name = _backend_name(backend)
+    if name.startswith(_REFUSED_MODULES):
+        return False
+    inner = getattr(backend, "backends", None)
+    if inner is not None:  # the chainer: usable only if every link is acceptable
+        return bool(inner) and all(_acceptable(b) for b in inner)
+    return True
+
+
+class CredentialVault:
+    """Stores one refresh token per server + account; refuses insecure backends."""
+
+    def __init__(self, backend: keyring.backend.KeyringBackend | None = None) -> None:
+        self._backend = backend
+
+    @property
+    def backend(self) -> keyring.backend.KeyringBackend:
+        return self._backend or keyring.get_keyring()
+
+    def state(self) -> VaultState:
+        backend = self.backend
+        return VaultState(_acceptable(backend), _backend_name(backend))
+
+    @staticmethod
+    def _user(server_url: str, account: str) -> str:
+        return f"{server_url}|{account}"
+
+    def save(self, server_url: str, account: str, refresh_token: str) -> bool:
+        if not self.state().usable:
+            return False
+        try:
+            self.backend.set_password(SERVICE, self._user(server_url, account), refresh_token)
+            return True
+        except keyring.errors.KeyringError as exc:
+            log.warning("keyring refused to store the token: %s", type(exc).__name__)
+            return False
+
+    def load(self, server_url: str, account: str) -> str | None:
+        if not self.state().usable:
+            return None
+        try:
+            return self.backend.get_password(SERVICE, self._user(server_url, account))
+        except keyring.errors.KeyringError as exc:
+            log.warning("keyring unreadable: %s", type(exc).__name__)
+            return None
+
+    def delete(self, server_url: str, account: str) -> None:
+        if not self.state().usable:
+            return
+        try:
+            self.backend.delete_password(SERVICE, self._user(server_url, account))
+        except keyring.errors.PasswordDeleteError:
+            pass
+        except keyring.errors.KeyringError as exc:
+            log.warning("keyring entry not removed: %s", type(exc).__name__)

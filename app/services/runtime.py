@@ -1,0 +1,61 @@
+"""A signed-in session's moving parts: the profile's cache, the sync engine, the chat service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.models.store import Store, open_store, profile_dir
+from app.services.auth import AuthService, SignedIn
+from app.services.chat import ChatService
+from app.sync.apply import Applied
+from app.sync.auth import TokenKeeper
+from app.sync.client import ApiClient
+from app.sync.engine import SyncEngine, SyncStatus
+from app.workers import Workers
+
+
+@dataclass
+class Runtime:
+    signed_in: SignedIn
+    store: Store
+    engine: SyncEngine
+    chat: ChatService
+    keeper: TokenKeeper
+
+    def stop(self) -> None:
+        self.engine.stop()
+        self.store.close()
+
+
+def open_runtime(
+    signed_in: SignedIn,
+    *,
+    auth: AuthService,
+    data_root: Path,
+    workers: Workers,
+    remember: bool,
+    on_status: Callable[[SyncStatus], None],
+    on_changes: Callable[[Applied], None],
+    long_poll_wait: float = 25.0,
+) -> Runtime:
+    """Opens this account's cache (refusing a second instance) and starts syncing."""
+    path = profile_dir(data_root, signed_in.server_url, signed_in.account) / "cache.db"
+    store = open_store(path)
+
+    def rotated(token: str) -> None:
+        if remember:
+            auth.vault.save(signed_in.server_url, signed_in.account, token)
+
+    keeper = TokenKeeper(auth.client(), access_token=signed_in.access_token,
+                         refresh_token=signed_in.refresh_token, on_rotated=rotated)
+
+    def make_client() -> ApiClient:
+        return ApiClient(signed_in.server_url, ca_bundle=auth.ca_bundle)
+
+    engine = SyncEngine(store=store, run_db=workers.run_db, auth=keeper, make_client=make_client,
+                        on_status=on_status, on_changes=on_changes, wait=long_poll_wait)
+    chat = ChatService(store, agent_id=signed_in.agent.id, poke=engine.poke)
+    engine.start()
+    return Runtime(signed_in, store, engine, chat, keeper)

@@ -1,0 +1,194 @@
+"""HTTP client of protocol v1: one requests.Session, TLS verified, a timeout on every call."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+from pydantic import BaseModel, ValidationError
+
+from kefu_protocol.wire import (
+    API_PREFIX,
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    BootstrapResponse,
+    LoginResponse,
+    PullResponse,
+    PushResponse,
+    TokenPair,
+)
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class SyncError(Exception):
+    """Base of every failure the client reports; `str()` is safe to log (no secrets)."""
+
+
+class NetworkError(SyncError):
+    """The server could not be reached (refused, timed out, DNS, connection reset)."""
+
+
+class TlsError(NetworkError):
+    """The server's certificate was not trusted (configure the CA bundle)."""
+
+
+class ServerError(SyncError):
+    """The server answered 5xx: it is up but failing; retry later."""
+
+    def __init__(self, status: int, code: str = "") -> None:
+        super().__init__(f"server error {status} {code}".strip())
+        self.status = status
+        self.code = code
+
+
+class ProtocolError(SyncError):
+    """The answer was not protocol v1 JSON (an HTML page from a proxy, garbage, wrong shape)."""
+
+
+class ApiError(SyncError):
+    """A 4xx answer with the server's machine code and human message."""
+
+    def __init__(self, status: int, code: str, message: str, extra: dict[str, Any]) -> None:
+        super().__init__(f"{status} {code}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+class InsecureServer(SyncError):
+    """Plain http:// is only allowed to this machine (loopback)."""
+
+
+def check_server_url(url: str) -> str:
+    """Normalises `url`; refuses anything but https, except http to loopback."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InsecureServer(url)
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise InsecureServer(url)
+    return f"{parts.scheme}://{parts.netloc}".rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ApiClient:
+    """One instance per thread: the long-poll has its own, so it never delays a push."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        ca_bundle: str | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        language: str = "zh-CN",
+    ) -> None:
+        self.base_url = check_server_url(base_url)
+        self.session = requests.Session()
+        self.session.verify = ca_bundle or True
+        self.session.headers[PROTOCOL_HEADER] = str(PROTOCOL_VERSION)
+        self.session.headers["Accept-Language"] = language
+        self.timeout = (connect_timeout, read_timeout)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        read_timeout: float | None = None,
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        timeout = (self.timeout[0], read_timeout or self.timeout[1])
+        try:
+            response = self.session.request(
+                method, f"{self.base_url}{API_PREFIX}{path}", json=json, params=params,
+                headers=headers, timeout=timeout,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise TlsError(type(exc).__name__) from exc
+        except requests.RequestException as exc:
+            raise NetworkError(type(exc).__name__) from exc
+        return _decode(response)
+
+    def typed(self, model: type[Model], method: str, path: str, **kw: Any) -> Model:
+        body = self.call(method, path, **kw)
+        try:
+            return model.model_validate(body)
+        except ValidationError as exc:
+            raise ProtocolError(f"unexpected {model.__name__} shape") from exc
+
+    # ---- the protocol's calls -------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        body = self.call("GET", "/health")
+        if not isinstance(body, dict) or "protocol_version" not in body:
+            raise ProtocolError("not a KefuDesk server")
+        return body
+
+    def login(self, account: str, password: str, device_id: str) -> LoginResponse:
+        return self.typed(LoginResponse, "POST", "/auth/login",
+                          json={"account": account, "password": password, "device_id": device_id})
+
+    def change_password(self, token: str, old_password: str, new_password: str) -> None:
+        self.call("POST", "/auth/password", token=token,
+                  json={"old_password": old_password, "new_password": new_password})
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        return self.typed(TokenPair, "POST", "/auth/refresh",
+                          json={"refresh_token": refresh_token})
+
+    def logout(self, refresh_token: str) -> None:
+        self.call("POST", "/auth/logout", json={"refresh_token": refresh_token})
+
+    def push(self, token: str, client_id: str, mutations: list[dict[str, Any]]) -> PushResponse:
+        return self.typed(PushResponse, "POST", "/sync/push", token=token,
+                          json={"client_id": client_id, "mutations": mutations})
+
+    def pull(self, token: str, cursor: str, *, limit: int, wait: float) -> PullResponse:
+        # The read timeout outlasts the server's wait (Electric's advice).
+        return self.typed(PullResponse, "GET", "/sync/pull", token=token,
+                          params={"cursor": cursor, "limit": limit, "wait": wait},
+                          read_timeout=wait + 15)
+
+    def bootstrap(self, token: str, page: str | None, *, limit: int) -> BootstrapResponse:
+        params: dict[str, Any] = {"limit": limit}
+        if page:
+            params["page"] = page
+        return self.typed(BootstrapResponse, "GET", "/sync/bootstrap", token=token,
+                          params=params, read_timeout=60)
+
+
+def _decode(response: requests.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code >= 500:
+        code = body.get("code", "") if isinstance(body, dict) else ""
+        raise ServerError(response.status_code, code)
+    if not isinstance(body, dict | list):
+        raise ProtocolError(f"HTTP {response.status_code} answered without JSON")
+    if response.status_code >= 400:
+        if not isinstance(body, dict) or "code" not in body:
+            raise ProtocolError(f"HTTP {response.status_code} without an error code")
+        extra = {k: v for k, v in body.items() if k not in ("code", "message")}
+        raise ApiError(response.status_code, str(body["code"]), str(body.get("message", "")),
+                       extra)
+    return body

@@ -1,0 +1,300 @@
+"""The sync loop: push the outbox in order, pull and apply pages, long-poll; no widgets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from app.models.store import Store
+from app.models.tables import Conversation, Customer, Message, Record
+from app.sync import outbox
+from app.sync.apply import Applied, apply_changes
+from app.sync.auth import SessionExpired, TokenKeeper
+from app.sync.client import ApiClient, ApiError, NetworkError, SyncError
+from kefu_protocol.wire import Change, PullResponse
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the app shows about sync: state, queue, last success, last problem."""
+
+    state: str = "connecting"  # connecting | online | offline | degraded
+    pending: int = 0
+    rejected: int = 0
+    last_sync_at: dt.datetime | None = None
+    offline_since: dt.datetime | None = None
+    last_error: str | None = None  # network | tls | server | protocol | session_expired | …
+    bootstrapped_rows: int | None = None  # set while a (re)bootstrap runs
+
+
+class Backoff:
+    """Jittered exponential backoff: 0.5 s doubling to 30 s, reset after a success."""
+
+    def __init__(self, first: float = 0.5, cap: float = 30.0) -> None:
+        self.first, self.cap, self.current = first, cap, first
+
+    def next(self) -> float:
+        delay = random.uniform(self.current / 2, self.current)
+        self.current = min(self.cap, self.current * 2)
+        return delay
+
+    def reset(self) -> None:
+        self.current = self.first
+
+
+class SyncEngine:
+    """Two threads: the pusher (woken by every local intent) and the puller (long-poll)."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        run_db: Callable[..., Any],
+        auth: TokenKeeper,
+        make_client: Callable[[], ApiClient],
+        on_status: Callable[[SyncStatus], None],
+        on_changes: Callable[[Applied], None],
+        wait: float = 25.0,
+    ) -> None:
+        self.store = store
+        self.run_db = run_db
+        self.auth = auth
+        self.make_client = make_client
+        self.on_status = on_status
+        self.on_changes = on_changes
+        self.wait = wait
+        self._status = SyncStatus()
+        self._status_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._push_now = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._refresh_counts()
+        for target, name in ((self._push_loop, "kefu-push"), (self._pull_loop, "kefu-pull")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._push_now.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def poke(self) -> None:
+        """A local intent was committed: count it and push it now (never behind the long-poll)."""
+        self._push_now.set()
+        self._refresh_counts()
+
+    @property
+    def status(self) -> SyncStatus:
+        with self._status_lock:
+            return self._status
+
+    # ---- status ---------------------------------------------------------------------------
+
+    def _set_status(self, **changes: Any) -> None:
+        with self._status_lock:
+            self._status = replace(self._status, **changes)
+            status = self._status
+        self.on_status(status)
+
+    def _succeeded(self) -> None:
+        self._set_status(state="online", last_sync_at=dt.datetime.now(dt.UTC),
+                         offline_since=None, last_error=None)
+
+    def _failed(self, exc: BaseException) -> None:
+        now = dt.datetime.now(dt.UTC)
+        if isinstance(exc, NetworkError):
+            since = self.status.offline_since or now
+            kind = "tls" if type(exc).__name__ == "TlsError" else "network"
+            self._set_status(state="offline", offline_since=since, last_error=kind)
+        elif isinstance(exc, SessionExpired):
+            self._set_status(state="offline", offline_since=self.status.offline_since or now,
+                             last_error="session_expired")
+        else:
+            kind = {"ServerError": "server", "ProtocolError": "protocol"}.get(
+                type(exc).__name__, getattr(exc, "code", "error"))
+            self._set_status(state="degraded", last_error=kind)
+
+    def _refresh_counts(self) -> None:
+        def counts(session: Session) -> tuple[int, int]:
+            return outbox.pending_count(session), outbox.rejected_count(session)
+
+        pending, rejected = self._db(counts)
+        self._set_status(pending=pending, rejected=rejected)
+
+    def _db(self, fn: Callable[[Session], T], *, write: bool = False) -> T:
+        def work() -> T:
+            with self.store.write() if write else self.store.read() as session:
+                return fn(session)
+
+        return self.run_db(work)  # type: ignore[no-any-return]
+
+    # ---- push -----------------------------------------------------------------------------
+
+    def _push_loop(self) -> None:
+        client = self.make_client()
+        backoff = Backoff()
+        try:
+            while not self._stop.is_set():
+                self._push_now.wait(timeout=10.0)
+                self._push_now.clear()
+                try:
+                    self._push_all(client)
+                    backoff.reset()
+                except SyncError as exc:
+                    self._failed(exc)
+                    self._stop.wait(backoff.next())
+                    self._push_now.set()  # try again after the pause
+        finally:
+            client.close()
+
+    def _push_all(self, client: ApiClient) -> None:
+        """Pushes pending intents in order, a batch at a time, until none are left."""
+        while not self._stop.is_set():
+            cid, items = self._db(lambda s: (outbox.client_id(s), outbox.next_batch(s)),
+                                  write=True)
+            if not items:
+                return
+            self._push_batch(client, cid, items)
+
+    def _push_batch(self, client: ApiClient, cid: str, items: list[outbox.Pending]) -> None:
+        mutations = [{"id": i.mutation_id, "name": i.name, "args": i.args} for i in items]
+        try:
+            response = self.auth.call(lambda token: client.push(token, cid, mutations))
+        except ApiError as exc:
+            if exc.code == "mutation_gap":  # the server forgot us (restored): number again
+                self._db(outbox.start_new_client, write=True)
+                return
+            if exc.status == 400:  # the batch itself was refused: keep it, visibly, not stuck
+                code, reason = exc.code, exc.message or exc.code
+                self._db(lambda s: outbox.reject_locally(s, items, code, reason), write=True)
+                self._refresh_counts()
+                return
+            raise
+        except SyncError as exc:
+            reason = str(exc)
+            self._db(lambda s: outbox.note_failure(s, items, reason), write=True)
+            raise
+        self._db(lambda s: outbox.record_results(s, items, response.results), write=True)
+        self._succeeded()
+        self._refresh_counts()
+
+    # ---- pull -----------------------------------------------------------------------------
+
+    def _pull_loop(self) -> None:
+        client = self.make_client()
+        backoff = Backoff()
+        catching_up = True
+        try:
+            while not self._stop.is_set():
+                try:
+                    cursor = self._db(lambda s: outbox.get_state(s, "cursor"))
+                    if not cursor:
+                        self._bootstrap(client, wipe=False)
+                        continue
+                    wait = 0.0 if catching_up else self.wait
+                    page = self.auth.call(
+                        lambda token, c=cursor, w=wait: client.pull(token, c, limit=1000, wait=w))
+                    catching_up = not page.up_to_date
+                    self._apply_page(page)
+                    backoff.reset()
+                except ApiError as exc:
+                    if exc.code == "reset_required":
+                        self._reset(client)
+                        continue
+                    self._failed(exc)
+                    self._stop.wait(backoff.next())
+                except SessionExpired as exc:
+                    self._failed(exc)
+                    return
+                except SyncError as exc:
+                    self._failed(exc)
+                    self._stop.wait(backoff.next())
+        finally:
+            client.close()
+
+    def _apply_page(self, page: PullResponse) -> None:
+        def work(session: Session) -> Applied:
+            cid = outbox.client_id(session)
+            applied = apply_changes(session, page.changes, client_id=cid)
+            outbox.set_state(session, "cursor", page.cursor)  # last, in the same transaction
+            return applied
+
+        applied = self._db(work, write=True)
+        self._succeeded()
+        if page.changes:
+            if applied.acked or applied.rejected:
+                self._refresh_counts()
+            self.on_changes(applied)
+
+    def _bootstrap(self, client: ApiClient, *, wipe: bool) -> None:
+        """Current rows page by page (each page one transaction); the cursor is written last."""
+        page_token: str | None = None
+        done = 0
+        self._set_status(bootstrapped_rows=0)
+        kept = self._db(_wipe_synced, write=True) if wipe else []
+        total = Applied()
+        while not self._stop.is_set():
+            page = self.auth.call(
+                lambda token, p=page_token: client.bootstrap(token, p, limit=2000))
+            changes = [Change(entity=r.entity, op="upsert", id=r.id, data=r.data)
+                       for r in page.rows]
+            applied = self._db(lambda s, c=changes: apply_changes(s, c, client_id=""),
+                               write=True)
+            total.merge(applied)
+            done += len(page.rows)
+            self._set_status(bootstrapped_rows=done)
+            page_token = page.next
+            if page_token is None:
+                def finish(session: Session, cursor: str = page.cursor) -> None:
+                    restore_local(session, kept)
+                    outbox.set_state(session, "cursor", cursor)
+
+                self._db(finish, write=True)
+                break
+        self._set_status(bootstrapped_rows=None)
+        self._succeeded()
+        self.on_changes(total)
+
+    def _reset(self, client: ApiClient) -> None:
+        """reset_required: push the outbox first (under a new client id), then rebuild."""
+        log.warning("server asked for a reset: pushing the outbox, then rebuilding the cache")
+        self._db(outbox.start_new_client, write=True)
+        self._push_all(client)
+        self._bootstrap(client, wipe=True)
+
+
+def _wipe_synced(session: Session) -> list[Any]:
+    """Empties the synced tables; returns each conversation's local draft and read mark."""
+    kept = list(session.execute(select(Conversation.id, Conversation.draft,
+                                       Conversation.last_read_seq)).all())
+    session.execute(delete(Message))
+    session.execute(delete(Conversation))
+    session.execute(delete(Customer))
+    session.execute(delete(Record))
+    outbox.set_state(session, "cursor", "")
+    return kept
+
+
+def restore_local(session: Session, kept: list[Any]) -> None:
+    for conversation_id, draft, last_read_seq in kept:
+        session.execute(update(Conversation).where(Conversation.id == conversation_id)
+                        .values(draft=draft, last_read_seq=last_read_seq))
