@@ -30,11 +30,13 @@ class Workers:
             return fn(*args)
         return self._db.submit(fn, *args).result()
 
-    async def in_db(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._db, partial(fn, *args))
+    async def in_db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db, partial(fn, *args, **kwargs))
 
-    async def in_net(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._net, partial(fn, *args))
+    async def in_net(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._net, partial(fn, *args, **kwargs))
 
     def shutdown(self) -> None:
         self._net.shutdown(wait=False, cancel_futures=True)

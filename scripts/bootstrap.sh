@@ -5,9 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 purpose="${1:-run}"
 
-need_debs=(python3-venv fonts-noto-cjk)
+# Qt's xcb platform plugin needs these on a desktop; a CJK font so Chinese is not boxes.
+need_debs=(python3-venv fonts-noto-cjk libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
+           libxcb-image0 libxcb-render-util0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1
+           libdbus-1-3)
 if [ "$purpose" = test ]; then
-  need_debs+=(postgresql chromium chromium-driver)
+  need_debs+=(postgresql chromium chromium-driver xvfb xauth gnome-keyring dbus dbus-x11
+              libsecret-tools)
 fi
 missing=()
 for pkg in "${need_debs[@]}"; do

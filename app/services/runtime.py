@@ -15,6 +15,8 @@ from app.sync.client import ApiClient
 from app.sync.engine import SyncEngine, SyncStatus
 from app.workers import Workers
 
+__all__ = ["Applied", "Runtime", "SyncStatus", "open_runtime"]
+
 
 @dataclass
 class Runtime:

@@ -97,6 +97,16 @@ class SyncEngine:
             thread.join(timeout)
         self._threads.clear()
 
+    def flush(self, timeout: float) -> bool:
+        """Waits (worker thread) until nothing is pending or `timeout` passed; True if empty."""
+        self.poke()
+        deadline = threading.Event()
+        waited = 0.0
+        while self.status.pending and waited < timeout:
+            deadline.wait(0.05)
+            waited += 0.05
+        return self.status.pending == 0
+
     def poke(self) -> None:
         """A local intent was committed: count it and push it now (never behind the long-poll)."""
         self._push_now.set()
@@ -213,6 +223,8 @@ class SyncEngine:
                     wait = 0.0 if catching_up else self.wait
                     page = self.auth.call(
                         lambda token, c=cursor, w=wait: client.pull(token, c, limit=1000, wait=w))
+                    if self._stop.is_set():
+                        break
                     catching_up = not page.up_to_date
                     self._apply_page(page)
                     backoff.reset()

@@ -1,0 +1,234 @@
+"""The conversation list: a model over ordered ids with a row cache, and a painting delegate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from app.services.chat import ConversationRow
+from app.ui.i18n import Tr
+from app.ui.theme import Palette
+
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+ID_ROLE = Qt.ItemDataRole.UserRole + 2
+_PAGE = 200
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class ConversationListModel(QAbstractListModel):
+    """Holds only ordered ids; rows are fetched a page at a time and cached."""
+
+    def __init__(
+        self,
+        fetch_ids: Callable[[], list[str]],
+        fetch_rows: Callable[[list[str]], dict[str, ConversationRow]],
+    ) -> None:
+        super().__init__()
+        self._fetch_ids = fetch_ids
+        self._fetch_rows = fetch_rows
+        self._ids: list[str] = []
+        self._position: dict[str, int] = {}
+        self._cache: dict[str, ConversationRow] = {}
+
+    # ---- Qt overrides ---------------------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._ids)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+            return None
+        conversation_id = self._ids[index.row()]
+        if role == ID_ROLE:
+            return conversation_id
+        row = self._row(index.row())
+        if row is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.nickname
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.last_message_text
+        if role == ROW_ROLE:
+            return row
+        return None
+
+    # ---- our API --------------------------------------------------------------------------
+
+    def _row(self, position: int) -> ConversationRow | None:
+        conversation_id = self._ids[position]
+        row = self._cache.get(conversation_id)
+        if row is None:
+            start = max(0, position - _PAGE // 2)
+            page = [i for i in self._ids[start:start + _PAGE] if i not in self._cache]
+            self._cache.update(self._fetch_rows(page))
+            row = self._cache.get(conversation_id)
+        return row
+
+    def id_at(self, position: int) -> str | None:
+        return self._ids[position] if 0 <= position < len(self._ids) else None
+
+    def position_of(self, conversation_id: str) -> int | None:
+        return self._position.get(conversation_id)
+
+    def reload(self) -> None:
+        """A new query (first load, bootstrap, filter): the only full reset."""
+        self.beginResetModel()
+        self._ids = self._fetch_ids()
+        self._position = {cid: i for i, cid in enumerate(self._ids)}
+        self._cache.clear()
+        self.endResetModel()
+
+    def refresh(self, changed: set[str]) -> None:
+        """After a sync page: reorder in place (selection survives), repaint changed rows."""
+        for conversation_id in changed:
+            self._cache.pop(conversation_id, None)
+        new_ids = self._fetch_ids()
+        if new_ids == self._ids:
+            for conversation_id in changed:
+                position = self._position.get(conversation_id)
+                if position is not None:
+                    index = self.index(position)
+                    self.dataChanged.emit(index, index)
+            return
+        if set(new_ids) != set(self._ids):
+            self._replace_membership(new_ids)
+            return
+        self.layoutAboutToBeChanged.emit()
+        old_persistent = self.persistentIndexList()
+        old_ids = [self._ids[i.row()] for i in old_persistent]
+        self._ids = new_ids
+        self._position = {cid: i for i, cid in enumerate(new_ids)}
+        self.changePersistentIndexList(
+            old_persistent, [self.index(self._position[cid]) for cid in old_ids]
+        )
+        self.layoutChanged.emit()
+
+    def _replace_membership(self, new_ids: list[str]) -> None:
+        """Rows appeared or left: removals then insertions, each announced to the view."""
+        keep = set(new_ids)
+        for position in range(len(self._ids) - 1, -1, -1):
+            if self._ids[position] not in keep:
+                self.beginRemoveRows(QModelIndex(), position, position)
+                self._cache.pop(self._ids.pop(position), None)
+                self.endRemoveRows()
+        present = set(self._ids)
+        for position, conversation_id in enumerate(new_ids):
+            if conversation_id not in present:
+                self.beginInsertRows(QModelIndex(), position, position)
+                self._ids.insert(position, conversation_id)
+                self.endInsertRows()
+        self._position = {cid: i for i, cid in enumerate(self._ids)}
+        if self._ids != new_ids:  # same members, different order
+            self.refresh(set())
+
+
+def _ago(since: dt.datetime | None, now: dt.datetime) -> str:
+    if since is None:
+        return ""
+    seconds = max(0, int((now - since).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h"
+
+
+class ConversationDelegate(QStyledItemDelegate):
+    """Paints a row: avatar, nickname (+VIP), last message, time, unread badge, waiting time."""
+
+    HEIGHT = 64
+
+    def __init__(self, palette: Palette, tr: Tr, view: QListView) -> None:
+        super().__init__(view)
+        self.palette = palette
+        self.tr_ = tr
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
+        return QSize(280, self.HEIGHT)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        row: ConversationRow | None = index.data(ROW_ROLE)
+        if row is None:
+            return
+        p = self.palette
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        painter.fillRect(rect, QColor(p.selection if selected else p.surface))
+        painter.setPen(QPen(QColor(p.divider)))
+        painter.drawLine(rect.bottomLeft(), rect.bottomRight())
+        avatar = QRect(rect.left() + 12, rect.top() + 12, 40, 40)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(p.accent_soft))
+        painter.drawEllipse(avatar)
+        painter.setPen(QColor(p.accent))
+        painter.drawText(avatar, Qt.AlignmentFlag.AlignCenter, row.nickname[:1])
+        base: QFont = option.font  # type: ignore[attr-defined]
+        bold = QFont(base)
+        bold.setBold(True)
+        left = avatar.right() + 10
+        now = dt.datetime.now(dt.UTC)
+        last = row.last_message_at
+        time_text = last.astimezone().strftime("%H:%M") if last else ""
+        painter.setFont(base)
+        painter.setPen(QColor(p.muted))
+        time_rect = QRect(rect.right() - 70, rect.top() + 10, 58, 20)
+        painter.drawText(time_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         time_text)
+        name = row.nickname + ("  VIP" + str(row.vip_level) if row.vip_level else "")
+        if row.pinned:
+            name = "📌 " + name
+        painter.setFont(bold)
+        painter.setPen(QColor(p.text))
+        painter.drawText(QRect(left, rect.top() + 10, time_rect.left() - left - 6, 20),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        painter.setFont(base)
+        waiting = _ago(row.waiting_since, now)
+        right_limit = rect.right() - 12
+        if row.unread:
+            badge = QRect(right_limit - 26, rect.top() + 36, 26, 18)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(p.danger))
+            painter.drawRoundedRect(badge, 9, 9)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, str(min(row.unread, 99)))
+            right_limit = badge.left() - 6
+        if waiting:
+            painter.setPen(QColor(p.warning))
+            wait_text = self.tr_("list.waiting", time=waiting)
+            wait_rect = QRect(right_limit - 80, rect.top() + 36, 80, 18)
+            painter.drawText(wait_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             wait_text)
+            right_limit = wait_rect.left() - 4
+        painter.setPen(QColor(p.muted))
+        text_rect = QRect(left, rect.top() + 36, right_limit - left, 18)
+        elided = painter.fontMetrics().elidedText(row.last_message_text.replace("\n", " "),
+                                                  Qt.TextElideMode.ElideRight, text_rect.width())
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         elided)
+        painter.restore()
+
+
+def make_conversation_view(model: ConversationListModel, palette: Palette, tr: Tr) -> QListView:
+    view = QListView()
+    view.setModel(model)
+    view.setUniformItemSizes(True)
+    view.setItemDelegate(ConversationDelegate(palette, tr, view))
+    view.setSelectionMode(QListView.SelectionMode.SingleSelection)
+    view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+    view.setMinimumWidth(260)
+    return view

@@ -1,0 +1,146 @@
+"""The login window (H1.1, H1.5, H1.9, H1.10) and the forced password change (H1.2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.auth import LoginFailure, account_is_valid
+from app.ui.i18n import Tr
+
+
+def failure_text(tr: Tr, failure: LoginFailure) -> str:
+    """Says what happened and what to do next, distinctly for each kind (H1.5)."""
+    if failure.kind == "credentials":
+        return tr("login.fail.credentials", attempts=failure.attempts_left or 0)
+    if failure.kind == "locked":
+        until = failure.locked_until or dt.datetime.now(dt.UTC)
+        return tr("login.fail.locked", time=until.astimezone().strftime("%H:%M"))
+    return tr(f"login.fail.{failure.kind}")
+
+
+class LoginWindow(QWidget):
+    """Collects account and password; the app does the signing in and reports back."""
+
+    login_requested = Signal(str, str, bool)
+    """account, password, remember (auto-login)."""
+
+    def __init__(self, tr: Tr, *, server_url: str, keyring_usable: bool) -> None:
+        super().__init__()
+        self.tr_ = tr
+        self.setWindowTitle(tr("login.title"))
+        self.setMinimumWidth(420)
+        self.server = QLabel(server_url)
+        self.server.setObjectName("hint")
+        self.account = QLineEdit()
+        self.account.setPlaceholderText(tr("login.account_hint"))
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.remember = QCheckBox(tr("login.remember"))
+        self.remember.setEnabled(keyring_usable)
+        self.message = QLabel("")
+        self.message.setObjectName("error")
+        self.message.setWordWrap(True)
+        self.keyring_note = QLabel(tr("login.no_keyring"))
+        self.keyring_note.setObjectName("hint")
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.setVisible(not keyring_usable)
+        self.submit = QPushButton(tr("login.submit"))
+        self.submit.setDefault(True)
+        self.submit.clicked.connect(self._submit)
+        self.password.returnPressed.connect(self._submit)
+        self.account.returnPressed.connect(self.password.setFocus)
+        form = QFormLayout()
+        form.addRow(tr("login.server"), self.server)
+        form.addRow(tr("login.account"), self.account)
+        form.addRow(tr("login.password"), self.password)
+        layout = QVBoxLayout(self)
+        title = QLabel(tr("app.title"))
+        title.setObjectName("chatTitle")
+        layout.addWidget(title)
+        layout.addLayout(form)
+        layout.addWidget(self.remember)
+        layout.addWidget(self.keyring_note)
+        layout.addWidget(self.message)
+        layout.addWidget(self.submit)
+
+    def fill(self, account: str, password: str = "") -> None:
+        self.account.setText(account)
+        self.password.setText(password)
+
+    def _submit(self) -> None:
+        account = self.account.text().strip()
+        if not account_is_valid(account):  # H1.1: refused before anything is sent
+            self.show_failure(LoginFailure("format"))
+            return
+        self.set_busy(True)
+        self.login_requested.emit(account, self.password.text(), self.remember.isChecked())
+
+    def set_busy(self, busy: bool) -> None:
+        self.submit.setEnabled(not busy)
+        self.submit.setText(self.tr_("login.busy") if busy else self.tr_("login.submit"))
+        if busy:
+            self.message.setText("")
+
+    def show_failure(self, failure: LoginFailure) -> None:
+        self.set_busy(False)
+        self.message.setText(failure_text(self.tr_, failure))
+
+    def show_text(self, text: str) -> None:
+        self.set_busy(False)
+        self.message.setText(text)
+
+
+class PasswordChangeDialog(QDialog):
+    """H1.2: nothing else is possible until the initial password is changed."""
+
+    def __init__(self, tr: Tr, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tr_ = tr
+        self.setWindowTitle(tr("password.title"))
+        explain = QLabel(tr("password.explain"))
+        explain.setWordWrap(True)
+        self.old = QLineEdit()
+        self.new = QLineEdit()
+        self.repeat = QLineEdit()
+        for field in (self.old, self.new, self.repeat):
+            field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message = QLabel("")
+        self.message.setObjectName("error")
+        self.message.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(tr("password.old"), self.old)
+        form.addRow(tr("password.new"), self.new)
+        form.addRow(tr("password.repeat"), self.repeat)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._check)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(explain)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+
+    def _check(self) -> None:
+        if self.new.text() != self.repeat.text():
+            self.message.setText(self.tr_("password.mismatch"))
+            return
+        self.accept()
+
+    def show_failure(self, failure: LoginFailure) -> None:
+        key = {"weak_password": "password.weak", "wrong_password": "password.wrong"}.get(
+            failure.kind)
+        self.message.setText(self.tr_(key) if key else failure_text(self.tr_, failure))

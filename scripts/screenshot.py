@@ -1,0 +1,69 @@
+"""Opens the demo, signs in, waits for simulated customers, replies once, saves PNGs.
+
+    xvfb-run -a -s "-screen 0 1440x900x24" .venv/bin/python scripts/screenshot.py docs/screenshots
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from app.config import Config
+from app.demo import DemoBackend
+from app.ui.app import build_application
+
+
+async def _wait(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError("demo did not get there")
+        await asyncio.sleep(0.1)
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="kefu-shot-"))
+    demo = DemoBackend(root / "demo", customers=6, rate=2.0)
+    url = demo.start()
+    app = QApplication(sys.argv)
+    shell = build_application(app, config=Config(root / "settings.json"), server_url=url,
+                              data_dir=root, language="zh", demo=True)
+    assert shell is not None
+    flow = shell.flow
+    sys.excepthook = lambda *exc: traceback.print_exception(*exc)  # fail loudly here
+
+    async def run() -> None:
+        shell.start()
+        await asyncio.sleep(0.5)
+        flow.login.grab().save(str(out / "login.png"))
+        flow.login.submit.click()
+        await _wait(lambda: flow.main_window is not None)
+        window = flow.main_window
+        assert window is not None
+        await _wait(lambda: window.list_model.rowCount() >= 4)
+        window.list_view.setCurrentIndex(window.list_model.index(0))
+        await asyncio.sleep(1.0)
+        window.chat_panel.composer.setPlainText("您好，我是客服王晓敏，请问有什么可以帮您？")
+        window.chat_panel.send_button.click()
+        await asyncio.sleep(3.0)
+        window.grab().save(str(out / "main-window.png"))
+        app.quit()
+
+    qasync.run(run())
+    shell.close()
+    demo.stop()
+    print(f"saved {out / 'login.png'} and {out / 'main-window.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
