@@ -41,6 +41,7 @@ def open_runtime(
     on_status: Callable[[SyncStatus], None],
     on_changes: Callable[[Applied], None],
     long_poll_wait: float = 25.0,
+    read_timeout: float = 30.0,
 ) -> Runtime:
     """Opens this account's cache (refusing a second instance) and starts syncing."""
     path = profile_dir(data_root, signed_in.server_url, signed_in.account) / "cache.db"
@@ -54,7 +55,8 @@ def open_runtime(
                          refresh_token=signed_in.refresh_token, on_rotated=rotated)
 
     def make_client() -> ApiClient:
-        return ApiClient(signed_in.server_url, ca_bundle=auth.ca_bundle)
+        return ApiClient(signed_in.server_url, ca_bundle=auth.ca_bundle,
+                         read_timeout=read_timeout)
 
     engine = SyncEngine(store=store, run_db=workers.run_db, auth=keeper, make_client=make_client,
                         on_status=on_status, on_changes=on_changes, wait=long_poll_wait)

@@ -165,7 +165,7 @@ class ApiClient:
         # The read timeout outlasts the server's wait (Electric's advice).
         return self.typed(PullResponse, "GET", "/sync/pull", token=token,
                           params={"cursor": cursor, "limit": limit, "wait": wait},
-                          read_timeout=wait + 15)
+                          read_timeout=wait + self.timeout[1] / 2)
 
     def bootstrap(self, token: str, page: str | None, *, limit: int) -> BootstrapResponse:
         params: dict[str, Any] = {"limit": limit}

@@ -41,6 +41,7 @@ class MainWindow(QMainWindow):
         self.workers = workers
         self.tr_ = tr
         self.current: str | None = None
+        self.closed = False
         agent = runtime.signed_in.agent
         self.setWindowTitle(f"{tr('app.title')} · {agent.name} ({runtime.signed_in.account})")
         self.resize(1280, 800)
@@ -97,6 +98,8 @@ class MainWindow(QMainWindow):
     # ---- sync feedback (Qt thread, via the bridge) ----------------------------------------
 
     def show_status(self, status: SyncStatus) -> None:
+        if self.closed:
+            return
         tr = self.tr_
         if status.bootstrapped_rows is not None:
             text = tr("sync.bootstrap", count=status.bootstrapped_rows)
@@ -125,6 +128,8 @@ class MainWindow(QMainWindow):
 
     def apply_changes(self, applied: Applied) -> None:
         """Refreshes only what the page touched."""
+        if self.closed:
+            return
         changed = applied.conversations | applied.message_conversations
         if changed or applied.customers:
             self.list_model.refresh(changed)
@@ -152,6 +157,8 @@ class MainWindow(QMainWindow):
 
     @asyncSlot(str)
     async def _mark_read(self, conversation_id: str) -> None:
+        if self.closed:
+            return
         await self.workers.in_db(self.runtime.chat.mark_read, conversation_id)
         self.list_model.refresh({conversation_id})
 
@@ -184,5 +191,6 @@ class MainWindow(QMainWindow):
         await self.workers.in_db(self.runtime.chat.set_presence, PRESENCE[position])
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.closed = True
         self._tick.stop()
         super().closeEvent(event)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.api import VisitorClient
+from tests.support.bad_proxy import BadProxy
 from tests.support.client_side import Desk, eventually
 from tests.support.server_proc import ServerProcess
 from tests.support.world import PASSWORD, World
@@ -72,3 +73,37 @@ def test_offline_sends_queue_visibly_and_arrive_once_in_order(
         server.start()
     eventually(lambda: runtime.engine.status.pending == 0, timeout=45)
     assert _customer_texts(visitor) == ["第一条", "第二条", "第三条"]
+
+
+def test_a_misbehaving_server_is_reported_and_nothing_is_lost(
+    server: ServerProcess, world: World, tmp_path: Path
+) -> None:
+    company = world.company()
+    agent = world.agent(company)
+    proxy = BadProxy(server.url)
+    desk = Desk(proxy.url, tmp_path)
+    try:
+        runtime = desk.sign_in(agent.account, PASSWORD, read_timeout=2.0)
+        visitor = VisitorClient(server.url, "代理后面的顾客", company=company.domain)
+        visitor.send("你好")
+        eventually(lambda: visitor.conversation_id in runtime.chat.conversation_ids())
+        sent = []
+        for mode, state, error in (("html", "degraded", "protocol"),
+                                   ("garbage", "degraded", "protocol"),
+                                   ("error500", "degraded", "server"),
+                                   ("hang", "offline", "network")):
+            proxy.mode = mode
+            text = f"经过 {mode} 的回复"
+            desk.workers.run_db(runtime.chat.send, visitor.conversation_id, text)
+            sent.append(text)
+            eventually(lambda s=state, e=error: (runtime.engine.status.state,
+                                                 runtime.engine.status.last_error) == (s, e),
+                       timeout=30)
+            assert runtime.engine.status.pending >= 1
+        proxy.mode = "pass"
+        eventually(lambda: runtime.engine.status.pending == 0, timeout=60)
+        assert _customer_texts(visitor) == sent
+        assert all(t.is_alive() for t in runtime.engine._threads), "a sync thread died"
+    finally:
+        desk.close()
+        proxy.close()

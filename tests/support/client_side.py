@@ -50,12 +50,12 @@ class Desk:
         self.runtime: Runtime | None = None
 
     def sign_in(self, account: str, password: str, *, remember: bool = False,
-                wait: float = 2.0) -> Runtime:
+                wait: float = 2.0, read_timeout: float = 30.0) -> Runtime:
         signed_in = self.auth.login(account, password, remember=remember)
         self.runtime = open_runtime(
             signed_in, auth=self.auth, data_root=self.data_root, workers=self.workers,
             remember=remember, on_status=self.statuses.append, on_changes=self.changes.append,
-            long_poll_wait=wait,
+            long_poll_wait=wait, read_timeout=read_timeout,
         )
         return self.runtime
 

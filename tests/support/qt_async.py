@@ -1,0 +1,77 @@
+"""Running qasync coroutines inside pytest-qt tests, and building the app's session flow."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from app.services.auth import AuthService
+from app.services.credentials import CredentialVault
+from app.ui.i18n import Tr
+from app.ui.session_flow import SessionFlow
+from app.ui.theme import LIGHT
+from app.workers import Workers
+from tests.support.client_side import MemoryKeyring
+
+
+@pytest.fixture()
+def aloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.run_until_complete(asyncio.sleep(0.2))  # let finishing slots end before closing
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+def run(loop: qasync.QEventLoop, coro: Coroutine[Any, Any, Any], timeout: float = 60) -> Any:
+    return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+
+async def until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """Yields to the Qt + asyncio loop until `check()` is truthy."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"not reached within {timeout}s: {check}")
+        await asyncio.sleep(0.03)
+
+
+class App:
+    """The app's windows and services for one test, without build_application's globals."""
+
+    def __init__(self, server_url: str, data_root: Path, *, keyring_backend: Any = None,
+                 language: str = "zh") -> None:
+        self.vault = CredentialVault(keyring_backend or MemoryKeyring())
+        self.auth = AuthService(server_url, ca_bundle=None, vault=self.vault, device_id="ui")
+        self.workers = Workers()
+        self.flow = SessionFlow(auth=self.auth, workers=self.workers, data_root=data_root,
+                                tr=Tr(language), palette=LIGHT, last_account="",
+                                auto_login=False)
+
+    async def sign_in(self, account: str, password: str) -> Any:
+        self.flow.start()
+        self.flow.login.fill(account, password)
+        self.flow.login.submit.click()
+        return await until(lambda: self.flow.main_window)
+
+    def close(self) -> None:
+        window = self.flow.main_window
+        if window is not None:
+            window.close()
+            window.deleteLater()
+        self.flow.shutdown_runtime()
+        self.flow.login.close()
+        self.flow.login.deleteLater()
+        QApplication.processEvents()
+        self.workers.shutdown()
