@@ -55,8 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     config = Config(config_path())
     if args.self_test:
         from app.selftest import run_self_test
+        from app.ui.app import qt_and_font_check
 
-        return run_self_test(config, server_override=args.server, data_dir=root)
+        return run_self_test(config, server_override=args.server, data_dir=root,
+                             gui_check=qt_and_font_check)
     return _run_gui(args, config, root)
 
 

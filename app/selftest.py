@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,21 +78,9 @@ def _databases(data_dir: Path) -> str:
     return f"{len(caches)} cache(s) pass the integrity check"
 
 
-def _qt_and_font() -> str:
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
-
-    from app.ui.app import cjk_family
-
-    app = QApplication.instance() or QApplication([])
-    family = cjk_family()
-    if family is None:
-        raise RuntimeError("no font with Simplified Chinese glyphs (install fonts-noto-cjk)")
-    return f"Qt platform {app.platformName()}, CJK font {family}"
-
-
-def run_self_test(config: Config, *, server_override: str | None, data_dir: Path) -> int:
+def run_self_test(config: Config, *, server_override: str | None, data_dir: Path,
+                  gui_check: Callable[[], str]) -> int:
+    """Prints one line per check; `gui_check` (from app.ui) loads Qt and looks for a CJK font."""
     url = server_override or config.get("server_url")
     ca_bundle = config.get("ca_bundle") or None
     checks = [
@@ -102,7 +89,7 @@ def run_self_test(config: Config, *, server_override: str | None, data_dir: Path
         _check("keyring", _keyring),
         _check("data directory", lambda: _data_dir(data_dir)),
         _check("database", lambda: _databases(data_dir)),
-        _check("Qt and CJK font", _qt_and_font),
+        _check("Qt and CJK font", gui_check),
     ]
     for check in checks:
         print(f"[{' OK ' if check.ok else 'FAIL'}] {check.name}: {check.detail}")

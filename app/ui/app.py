@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from types import TracebackType
@@ -32,6 +33,17 @@ def cjk_family() -> str | None:
             return family
     chinese = QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
     return chinese[0] if chinese else None
+
+
+def qt_and_font_check() -> str:
+    """Self-test: the Qt platform plugin loads and a Simplified Chinese font is installed."""
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QApplication.instance() or QApplication([])
+    family = cjk_family()
+    if family is None:
+        raise RuntimeError("no font with Simplified Chinese glyphs (install fonts-noto-cjk)")
+    return f"Qt platform {app.platformName()}, CJK font {family}"
 
 
 class AppShell:

@@ -105,6 +105,10 @@ class ConversationListModel(QAbstractListModel):
             return
         if set(new_ids) != set(self._ids):
             self._replace_membership(new_ids)
+            for conversation_id in changed:  # rows that stayed may still have new content
+                position = self._position.get(conversation_id)
+                if position is not None:
+                    self.dataChanged.emit(self.index(position), self.index(position))
             return
         self.layoutAboutToBeChanged.emit()
         old_persistent = self.persistentIndexList()
