@@ -115,6 +115,8 @@ class MutationResult(Loose):
     status: Literal["applied", "rejected"]
     code: str | None = None
     message: str | None = None
+    # True when the id was already applied earlier: its ack may lie behind the caller's cursor.
+    replayed: bool = False
 
 
 class PushResponse(Loose):

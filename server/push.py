@@ -142,5 +142,6 @@ def _stored_result(session: object, client_id: str, mutation_id: int) -> Mutatio
         )
     )
     if row is None:
-        return MutationResult(id=mutation_id, status="applied")
-    return MutationResult(id=mutation_id, status=row.status, code=row.code, message=row.message)
+        return MutationResult(id=mutation_id, status="applied", replayed=True)
+    return MutationResult(id=mutation_id, status=row.status, code=row.code, message=row.message,
+                          replayed=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from collections.abc import Iterator
@@ -14,6 +15,21 @@ from tests.support.server_proc import ServerProcess
 from tests.support.world import World
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collect_garbage_on_the_main_thread() -> Iterator[None]:
+    """As the app does: Python's cycle collector must not destroy Qt objects on a worker thread
+    (a QObject with timers destroyed there corrupts Qt), so it runs here, between tests."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test() -> Iterator[None]:
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

@@ -278,11 +278,14 @@ class SyncEngine:
             if page_token is None:
                 def finish(session: Session, cursor: str = page.cursor) -> None:
                     restore_local(session, kept)
+                    # Acks of intents applied before the snapshot are not in the feed after it.
+                    outbox.forget_applied(session)
                     outbox.set_state(session, "cursor", cursor)
 
                 self._db(finish, write=True)
                 break
         self._set_status(bootstrapped_rows=None)
+        self._refresh_counts()
         self._succeeded()
         self.on_changes(total)
 

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.models.tables import Outbox, SyncState
@@ -71,6 +71,10 @@ def record_results(session: Session, batch: list[Pending], results: list[Mutatio
         result = by_id.get(item.mutation_id)
         if result is None:
             continue
+        if result.status == "applied" and result.replayed:
+            # Applied long ago (e.g. before a crash): its ack may be behind our cursor.
+            session.execute(delete(Outbox).where(Outbox.seq == item.seq))
+            continue
         if result.status == "rejected":
             rejected += 1
             values: dict[str, Any] = {"state": "rejected", "code": result.code,
@@ -88,6 +92,11 @@ def note_failure(session: Session, batch: list[Pending], error: str) -> None:
     seqs = [item.seq for item in batch]
     session.execute(update(Outbox).where(Outbox.seq.in_(seqs))
                     .values(attempts=Outbox.attempts + 1, last_error=error[:500]))
+
+
+def forget_applied(session: Session) -> None:
+    """After a bootstrap: intents the server already applied ('sent') are in the snapshot."""
+    session.execute(delete(Outbox).where(Outbox.state == "sent"))
 
 
 def reject_locally(session: Session, batch: list[Pending], code: str, reason: str) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
 from pathlib import Path
 from types import TracebackType
 
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -64,6 +66,22 @@ class AppShell:
         self.workers.shutdown()
 
 
+class MainThreadGarbageCollector(QObject):
+    """Python's cycle collector may run on any thread that allocates; if it frees a QObject
+    on a worker thread, Qt breaks. Automatic collection is off; this collects on the Qt
+    thread every few seconds instead (the approach Anki takes)."""
+
+    def __init__(self, parent: QObject, interval_ms: int = 5000) -> None:
+        super().__init__(parent)
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.collect)
+        self._timer.start(interval_ms)
+
+    def collect(self) -> None:
+        gc.collect()
+
+
 def install_crash_hook(tr: Tr) -> None:
     """An unexpected error is logged with its traceback; the agent sees a calm sentence."""
 
@@ -86,6 +104,7 @@ def build_application(qt_app: QApplication, *, config: Config, server_url: str, 
     qt_app.setFont(font)
     qt_app.setStyleSheet(stylesheet(LIGHT))
     install_crash_hook(tr)
+    MainThreadGarbageCollector(qt_app)
     if not server_url:
         QMessageBox.information(None, tr("app.title"), tr("login.fail.network"))
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,3 +109,35 @@ def test_a_misbehaving_server_is_reported_and_nothing_is_lost(
     finally:
         desk.close()
         proxy.close()
+
+
+def test_server_epoch_reset_pushes_the_outbox_first_then_rebuilds(
+    server: ServerProcess, world: World, desk: Desk
+) -> None:
+    company = world.company()
+    agent = world.agent(company)
+    runtime = desk.sign_in(agent.account, PASSWORD)
+    visitor = VisitorClient(server.url, "恢复备份的顾客", company=company.domain)
+    visitor.send("订单怎么还没到")
+    eventually(lambda: visitor.conversation_id in runtime.chat.conversation_ids())
+    old_cursor = desk.workers.run_db(_cursor, runtime)
+    server.stop()
+    try:
+        desk.workers.run_db(runtime.chat.send, visitor.conversation_id, "备份恢复前写的回复")
+        subprocess.run([sys.executable, "-m", "server", "reset-epoch", "--database-url",
+                        server.database_url], check=True, capture_output=True, timeout=60)
+    finally:
+        server.start()
+    eventually(lambda: runtime.engine.status.pending == 0, timeout=60)
+    eventually(lambda: desk.workers.run_db(_cursor, runtime).split(":")[1]
+               != old_cursor.split(":")[1], timeout=30)
+    assert _customer_texts(visitor) == ["备份恢复前写的回复"]
+    rebuilt = eventually(lambda: [m.text for m in runtime.chat.messages(visitor.conversation_id)])
+    assert "订单怎么还没到" in rebuilt and "备份恢复前写的回复" in rebuilt
+
+
+def _cursor(runtime: object) -> str:
+    from app.sync.outbox import get_state
+
+    with runtime.store.read() as session:  # type: ignore[attr-defined]
+        return get_state(session, "cursor")

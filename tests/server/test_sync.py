@@ -40,8 +40,8 @@ def test_same_batch_twice_gives_one_message(server: ServerProcess, world: World)
                             conversation_id=visitor.conversation_id, text="您好，在的")]
     first = agent.push(*batch)
     second = agent.push(*batch)
-    assert first == second
-    assert first[0]["status"] == "applied"
+    assert first[0]["status"] == second[0]["status"] == "applied"
+    assert (first[0]["replayed"], second[0]["replayed"]) == (False, True)
     texts = [m["text"] for m in _messages(agent.pull_all(), visitor.conversation_id)]
     assert texts.count("您好，在的") == 1
     seen = visitor.receive()["messages"]
