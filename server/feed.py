@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,14 +81,29 @@ def read_page(
     return Page(changes, Cursor(cursor.epoch, int(last["xid"]), int(last["id"])), not full)
 
 
-_COLUMNS = "id, entity, op, entity_id, data"
+def page_json(page: Page, kind: str) -> bytes:
+    """The pull response, assembled around each row's stored JSON text (no re-encoding)."""
+    dumps = json.dumps
+    parts = [
+        f'{{"entity":{dumps(c["entity"])},"op":{dumps(c["op"])},"id":{dumps(c["id"])},'
+        f'"data":{c["data"] or "null"}}}'
+        for c in page.changes
+    ]
+    up_to_date = "true" if page.up_to_date else "false"
+    return (f'{{"changes":[{",".join(parts)}],"cursor":{dumps(page.cursor.encode(kind))},'
+            f'"up_to_date":{up_to_date}}}').encode()
+
+
+_COLUMNS = "id, entity, op, entity_id"
+_SQLITE_COLUMNS = f"{_COLUMNS}, data, xid"  # data is the stored JSON text
+_PG_COLUMNS = f"{_COLUMNS}, data::text AS data, xid::text AS xid"
 
 
 def _read_sqlite(
     session: Session, scopes: list[str], cursor: Cursor, limit: int
 ) -> list[dict[str, Any]]:
     stmt = text(
-        f"SELECT {_COLUMNS}, xid FROM change_log WHERE scope IN :scopes AND id > :cid "
+        f"SELECT {_SQLITE_COLUMNS} FROM change_log WHERE scope IN :scopes AND id > :cid "
         "ORDER BY id LIMIT :n"
     ).bindparams(bindparam("scopes", expanding=True))
     result = session.execute(stmt, {"scopes": scopes, "cid": cursor.id, "n": limit})
@@ -98,7 +114,7 @@ def _read_pg(
     session: Session, scopes: list[str], cursor: Cursor, limit: int
 ) -> list[dict[str, Any]]:
     stmt = text(
-        f"SELECT {_COLUMNS}, xid::text AS xid FROM change_log "
+        f"SELECT {_PG_COLUMNS} FROM change_log "
         "WHERE scope = ANY(:scopes) AND (xid, id) > (CAST(:cx AS text)::xid8, :cid) "
         "AND xid < pg_snapshot_xmin(pg_current_snapshot()) "
         "ORDER BY xid, id LIMIT :n"
@@ -114,12 +130,12 @@ def _rest_of_transaction(
 ) -> list[dict[str, Any]]:
     if kind == "postgresql":
         stmt = text(
-            f"SELECT {_COLUMNS}, xid::text AS xid FROM change_log WHERE scope = ANY(:scopes) "
+            f"SELECT {_PG_COLUMNS} FROM change_log WHERE scope = ANY(:scopes) "
             "AND xid = CAST(:x AS text)::xid8 AND id > :cid ORDER BY id"
         )
     else:
         stmt = text(
-            f"SELECT {_COLUMNS}, xid FROM change_log WHERE scope IN :scopes "
+            f"SELECT {_SQLITE_COLUMNS} FROM change_log WHERE scope IN :scopes "
             "AND xid = :x AND id > :cid ORDER BY id"
         ).bindparams(bindparam("scopes", expanding=True))
     result = session.execute(stmt, {"scopes": scopes, "x": str(last["xid"]), "cid": last["id"]})
@@ -128,10 +144,8 @@ def _rest_of_transaction(
 
 def _row(r: Any) -> dict[str, Any]:
     data = r["data"]
-    if isinstance(data, str):
-        import json
-
-        data = json.loads(data)
+    if data is not None and not isinstance(data, str):
+        data = json.dumps(data)
     return {
         "id": r["id"],
         "xid": int(r["xid"]) if r["xid"] is not None else 0,

@@ -56,6 +56,18 @@ def _time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
+# The list's order (pinned first, latest activity first, then id) as a comparable value.
+SortKey = tuple[int, float, str]
+
+
+def sort_key(conversation_id: str, pinned: bool, activity_at: str | None) -> SortKey:
+    stamp = dt.datetime.fromisoformat(activity_at).timestamp() if activity_at else 0.0
+    return (0 if pinned else 1, -stamp, conversation_id)
+
+
+_ACTIVITY = func.coalesce(Conversation.last_message_at, Conversation.created_at)
+
+
 class ChatService:
     """Reads run on the caller's thread (short, indexed); writes run on the DB worker."""
 
@@ -66,17 +78,22 @@ class ChatService:
 
     # ---- reads ----------------------------------------------------------------------------
 
-    def conversation_ids(self, *, include_closed: bool = False) -> list[str]:
-        """Pinned first, then the most recent activity (ordering happens in SQL)."""
-        stmt = select(Conversation.id)
-        if not include_closed:
-            stmt = stmt.where(Conversation.state != "closed")
-        stmt = stmt.order_by(Conversation.pinned.desc(),
-                             func.coalesce(Conversation.last_message_at,
-                                           Conversation.created_at).desc(),
-                             Conversation.id)
+    def conversation_ids(self) -> list[str]:
+        """Open conversations, pinned first, then latest activity: ordered in SQL by the
+        covering index `ix_conversation_list` (an index-only scan)."""
+        stmt = (select(Conversation.id).where(Conversation.state != "closed")
+                .order_by(Conversation.pinned.desc(), _ACTIVITY.desc(), Conversation.id))
         with self.store.read() as session:
             return list(session.scalars(stmt))
+
+    def sort_keys(self, ids: list[str]) -> dict[str, SortKey | None]:
+        """Where each conversation belongs in the list; None when it is not listed."""
+        stmt = select(Conversation.id, Conversation.pinned, _ACTIVITY, Conversation.state).where(
+            Conversation.id.in_(ids))
+        with self.store.read() as session:
+            found = {cid: (sort_key(cid, pinned, at) if state != "closed" else None)
+                     for cid, pinned, at, state in session.execute(stmt)}
+        return {cid: found.get(cid) for cid in ids}
 
     def conversation_rows(self, ids: list[str]) -> dict[str, ConversationRow]:
         if not ids:
@@ -107,9 +124,13 @@ class ChatService:
                 select(Message).where(Message.conversation_id == conversation_id)
                 .order_by(Message.seq.desc()).limit(limit)
             ).all()
-            names = _agent_names(session)
+            authors = {m.agent_id for m in synced if m.agent_id} | {self.agent_id}
+            names = _agent_names(session, authors)
             queued = session.scalars(
-                select(Outbox).where(Outbox.name == "message.send").order_by(Outbox.seq)
+                select(Outbox).where(
+                    Outbox.name == "message.send",
+                    func.json_extract(Outbox.args, "$.conversation_id") == conversation_id,
+                ).order_by(Outbox.seq)
             ).all()
         rows = [
             MessageRow(m.id, m.sender, m.text, _time(m.created_at) or dt.datetime.now(dt.UTC),
@@ -165,9 +186,10 @@ class ChatService:
         self.poke()
 
 
-def _agent_names(session: Session) -> dict[str, str]:
+def _agent_names(session: Session, agent_ids: set[str]) -> dict[str, str]:
     rows = session.execute(
-        select(Record.id, Record.data).where(Record.entity == "agent")
+        select(Record.id, Record.data).where(Record.entity == "agent",
+                                             Record.id.in_(agent_ids))
     ).all()
     return {rid: str(data.get("name", "")) for rid, data in rows}
 

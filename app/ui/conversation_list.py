@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from app.services.chat import ConversationRow
+from app.services.chat import ConversationRow, SortKey
 from app.ui.i18n import Tr
 from app.ui.theme import Palette
 
@@ -29,18 +30,22 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 class ConversationListModel(QAbstractListModel):
-    """Holds only ordered ids; rows are fetched a page at a time and cached."""
+    """Holds only ordered ids (and their sort keys); rows are fetched a page at a time and
+    cached. A sync page moves, inserts or removes just the rows it touched: O(k log n)."""
 
     def __init__(
         self,
         fetch_ids: Callable[[], list[str]],
         fetch_rows: Callable[[list[str]], dict[str, ConversationRow]],
+        fetch_keys: Callable[[list[str]], dict[str, SortKey | None]],
     ) -> None:
         super().__init__()
         self._fetch_ids = fetch_ids
         self._fetch_rows = fetch_rows
+        self._fetch_keys = fetch_keys
         self._ids: list[str] = []
-        self._position: dict[str, int] = {}
+        self._keys: list[SortKey] = []
+        self._key_of: dict[str, SortKey] = {}
         self._cache: dict[str, ConversationRow] = {}
 
     # ---- Qt overrides ---------------------------------------------------------------------
@@ -81,62 +86,68 @@ class ConversationListModel(QAbstractListModel):
         return self._ids[position] if 0 <= position < len(self._ids) else None
 
     def position_of(self, conversation_id: str) -> int | None:
-        return self._position.get(conversation_id)
+        key = self._key_of.get(conversation_id)
+        return None if key is None else bisect_left(self._keys, key)
 
     def reload(self) -> None:
-        """A new query (first load, bootstrap, filter): the only full reset."""
+        """A new query (first load, after a bootstrap): the only full reset."""
         self.beginResetModel()
-        self._ids = self._fetch_ids()
-        self._position = {cid: i for i, cid in enumerate(self._ids)}
+        ids = self._fetch_ids()
+        key_of = self._fetch_keys(ids) if ids else {}
+        self._ids = [i for i in ids if key_of.get(i) is not None]
+        self._keys = [key_of[i] for i in self._ids]  # type: ignore[misc]
+        self._key_of = dict(zip(self._ids, self._keys, strict=True))
         self._cache.clear()
         self.endResetModel()
 
-    def refresh(self, changed: set[str]) -> None:
-        """After a sync page: reorder in place (selection survives), repaint changed rows."""
-        for conversation_id in changed:
-            self._cache.pop(conversation_id, None)
-        new_ids = self._fetch_ids()
-        if new_ids == self._ids:
-            for conversation_id in changed:
-                position = self._position.get(conversation_id)
-                if position is not None:
-                    index = self.index(position)
-                    self.dataChanged.emit(index, index)
-            return
-        if set(new_ids) != set(self._ids):
-            self._replace_membership(new_ids)
-            for conversation_id in changed:  # rows that stayed may still have new content
-                position = self._position.get(conversation_id)
-                if position is not None:
-                    self.dataChanged.emit(self.index(position), self.index(position))
-            return
-        self.layoutAboutToBeChanged.emit()
-        old_persistent = self.persistentIndexList()
-        old_ids = [self._ids[i.row()] for i in old_persistent]
-        self._ids = new_ids
-        self._position = {cid: i for i, cid in enumerate(new_ids)}
-        self.changePersistentIndexList(
-            old_persistent, [self.index(self._position[cid]) for cid in old_ids]
-        )
-        self.layoutChanged.emit()
+    def forget_rows(self) -> None:
+        """Cached rows are stale (e.g. customers renamed): refetch them as they are painted."""
+        self._cache.clear()
+        if self._ids:
+            self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1))
 
-    def _replace_membership(self, new_ids: list[str]) -> None:
-        """Rows appeared or left: removals then insertions, each announced to the view."""
-        keep = set(new_ids)
-        for position in range(len(self._ids) - 1, -1, -1):
-            if self._ids[position] not in keep:
-                self.beginRemoveRows(QModelIndex(), position, position)
-                self._cache.pop(self._ids.pop(position), None)
-                self.endRemoveRows()
-        present = set(self._ids)
-        for position, conversation_id in enumerate(new_ids):
-            if conversation_id not in present:
-                self.beginInsertRows(QModelIndex(), position, position)
-                self._ids.insert(position, conversation_id)
-                self.endInsertRows()
-        self._position = {cid: i for i, cid in enumerate(self._ids)}
-        if self._ids != new_ids:  # same members, different order
-            self.refresh(set())
+    def refresh(self, changed: set[str]) -> None:
+        """After a sync page or a local change: reposition and repaint only `changed` rows."""
+        if not changed:
+            return
+        for conversation_id, key in self._fetch_keys(sorted(changed)).items():
+            self._cache.pop(conversation_id, None)
+            self._place(conversation_id, key)
+
+    def _place(self, conversation_id: str, key: SortKey | None) -> None:
+        old = self._key_of.get(conversation_id)
+        if old is None and key is None:
+            return
+        if old is None:
+            position = bisect_left(self._keys, key)  # type: ignore[type-var]
+            self.beginInsertRows(QModelIndex(), position, position)
+            self._ids.insert(position, conversation_id)
+            self._keys.insert(position, key)  # type: ignore[arg-type]
+            self._key_of[conversation_id] = key  # type: ignore[assignment]
+            self.endInsertRows()
+            return
+        position = bisect_left(self._keys, old)
+        if key is None:
+            self.beginRemoveRows(QModelIndex(), position, position)
+            del self._ids[position], self._keys[position], self._key_of[conversation_id]
+            self.endRemoveRows()
+            return
+        del self._keys[position]
+        target = bisect_left(self._keys, key)
+        self._keys.insert(position, old)
+        destination = target if target <= position else target + 1
+        if destination in (position, position + 1):  # stays where it is
+            self._keys[position] = key
+        else:
+            self.beginMoveRows(QModelIndex(), position, position, QModelIndex(), destination)
+            del self._ids[position], self._keys[position]
+            self._ids.insert(target, conversation_id)
+            self._keys.insert(target, key)
+            self.endMoveRows()
+            position = target
+        self._key_of[conversation_id] = key
+        index = self.index(position)
+        self.dataChanged.emit(index, index)
 
 
 def _ago(since: dt.datetime | None, now: dt.datetime) -> str:

@@ -27,6 +27,7 @@ from app.workers import Workers
 log = logging.getLogger(__name__)
 
 PRESENCE = ("online", "busy", "away", "offline")
+_RELOAD_ABOVE = 2000
 
 
 class MainWindow(QMainWindow):
@@ -46,7 +47,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{tr('app.title')} · {agent.name} ({runtime.signed_in.account})")
         self.resize(1280, 800)
         chat = runtime.chat
-        self.list_model = ConversationListModel(chat.conversation_ids, chat.conversation_rows)
+        self.list_model = ConversationListModel(chat.conversation_ids, chat.conversation_rows,
+                                                chat.sort_keys)
         self.list_view = make_conversation_view(self.list_model, palette, tr)
         self.list_view.selectionModel().selectionChanged.connect(self._on_selection)
         self.chat_panel = ChatPanel(palette, tr)
@@ -131,8 +133,12 @@ class MainWindow(QMainWindow):
         if self.closed:
             return
         changed = applied.conversations | applied.message_conversations
-        if changed or applied.customers:
+        if len(changed) > _RELOAD_ABOVE:  # a bootstrap or a long catch-up: one new query
+            self.list_model.reload()
+        elif changed:
             self.list_model.refresh(changed)
+        if applied.customers:  # nicknames and VIP levels show in every row
+            self.list_model.forget_rows()
         if self.current and (self.current in applied.message_conversations
                              or applied.acked or applied.rejected):
             self._reload_chat()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from kefu_protocol.wire import (
@@ -55,7 +55,7 @@ async def pull(
     cursor: Annotated[str, Query(max_length=200)] = "",
     limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = DEFAULT_PULL_LIMIT,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0.0,
-) -> PullResponse:
+) -> Response:
     position = feed.decode_cursor(cursor, kind=state.db.kind, epoch=state.epoch)
     await run_in_threadpool(_mark_seen, state, principal)
     scopes = principal.scopes
@@ -71,8 +71,7 @@ async def pull(
                 break
             # After a wake the new row may sit just above PostgreSQL's horizon: look again soon.
             woken = await subscription.wait(min(remaining, 0.02 if woken else recheck))
-    return PullResponse(changes=page.changes, cursor=page.cursor.encode(state.db.kind),
-                        up_to_date=page.up_to_date)
+    return Response(feed.page_json(page, state.db.kind), media_type="application/json")
 
 
 def _read(state: ServerState, scopes: list[str], position: feed.Cursor, limit: int) -> feed.Page:

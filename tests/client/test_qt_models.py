@@ -17,7 +17,7 @@ from PySide6.QtCore import (
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from app.services.chat import ConversationRow, MessageRow
+from app.services.chat import ConversationRow, MessageRow, SortKey, sort_key
 from app.ui.chat_panel import MESSAGE_ROLE, MessageListModel
 from app.ui.conversation_list import ID_ROLE, ROW_ROLE, ConversationListModel
 
@@ -41,14 +41,37 @@ def message(mid: str, minute: int = 0, **changes: Any) -> MessageRow:
 
 
 class FakeConversations:
-    """Stands in for ChatService.conversation_ids / conversation_rows: plain lists, no DB."""
+    """Stands in for ChatService.conversation_ids / rows / sort_keys: plain lists, no DB."""
 
     def __init__(self, rows: list[ConversationRow]) -> None:
         self.rows = list(rows)
         self.fetches: list[list[str]] = []
 
+    def _key(self, row: ConversationRow) -> SortKey | None:
+        if row.state == "closed":
+            return None
+        at = row.last_message_at.isoformat() if row.last_message_at else None
+        return sort_key(row.id, row.pinned, at)
+
     def ids(self) -> list[str]:
-        return [r.id for r in self.rows]
+        listed = [r for r in self.rows if self._key(r) is not None]
+        return [r.id for r in sorted(listed, key=self._key)]  # type: ignore[arg-type, return-value]
+
+    def keys(self, ids: list[str]) -> dict[str, SortKey | None]:
+        by_id = {r.id: r for r in self.rows}
+        return {i: self._key(by_id[i]) if i in by_id else None for i in ids}
+
+    def update(self, row: ConversationRow) -> None:
+        if any(r.id == row.id for r in self.rows):
+            self.rows = [row if r.id == row.id else r for r in self.rows]
+        else:
+            self.rows.append(row)
+
+    def drop(self, cid: str) -> None:
+        self.rows = [r for r in self.rows if r.id != cid]
+
+    def get(self, cid: str) -> ConversationRow:
+        return next(r for r in self.rows if r.id == cid)
 
     def fetch(self, ids: list[str]) -> dict[str, ConversationRow]:
         self.fetches.append(list(ids))
@@ -94,7 +117,7 @@ def test_conversation_list_reload_and_refresh_keep_the_model_consistent(
 ) -> None:
     fake = FakeConversations([conversation(c, m) for c, m in
                               (("a", 5), ("b", 4), ("c", 3), ("d", 2), ("e", 1))])
-    model = ConversationListModel(fake.ids, fake.fetch)
+    model = ConversationListModel(fake.ids, fake.fetch, fake.keys)
     qtmodeltester.check(model, force_py=force_py)
     signals = Signals(model)
 
@@ -105,57 +128,56 @@ def test_conversation_list_reload_and_refresh_keep_the_model_consistent(
     assert model.id_at(2) == "c" and model.position_of("d") == 3 and model.id_at(9) is None
 
     # (i) same order, two rows changed: dataChanged for exactly those rows, fresh data after
-    fake.rows[1] = replace(fake.rows[1], unread=3, last_message_text="有货吗")
-    fake.rows[3] = replace(fake.rows[3], nickname="改名了")
+    fake.update(replace(fake.get("b"), unread=3, last_message_text="有货吗"))
+    fake.update(replace(fake.get("d"), nickname="改名了"))
     model.refresh({"b", "d"})
     assert sorted(signals.take()) == [("dataChanged", 1, 1), ("dataChanged", 3, 3)]
     assert shown_rows(model)[1].unread == 3 and shown_rows(model)[3].nickname == "改名了"
     model.refresh(set())  # nothing changed: nothing announced
     assert signals.take() == []
 
-    # (ii) same ids, new order: a layout change; persistent indexes follow their ids
+    # (ii) a new message moves d to the top: one row move; persistent indexes follow ids
     follow_d = QPersistentModelIndex(model.index(model.position_of("d") or 0))
     follow_a = QPersistentModelIndex(model.index(0))
-    order = ["d", "a", "e", "c", "b"]
-    by_id = {r.id: r for r in fake.rows}
-    fake.rows = [by_id[i] for i in order]
-    fake.rows[0] = replace(fake.rows[0], last_message_text="新消息置顶")
+    fake.update(replace(fake.get("d"), last_message_at=T0 + dt.timedelta(minutes=9),
+                        last_message_text="新消息置顶"))
     model.refresh({"d"})
-    assert "layoutChanged" in signals.kinds() and "modelReset" not in signals.kinds()
-    signals.take()
-    assert shown_ids(model) == order
+    assert [name for name, _, _ in signals.take()] == ["rowsMoved", "dataChanged"]
+    assert shown_ids(model) == ["d", "a", "b", "c", "e"]
     assert follow_d.row() == 0 and follow_d.data(ID_ROLE) == "d"
     assert follow_a.row() == 1 and follow_a.data(ID_ROLE) == "a"
-    assert model.position_of("e") == 2
     assert shown_rows(model)[0].last_message_text == "新消息置顶"
+    fake.update(replace(fake.get("b"), last_message_at=T0 - dt.timedelta(minutes=9)))
+    model.refresh({"b"})  # moved to the bottom
+    assert shown_ids(model) == ["d", "a", "c", "e", "b"]
 
-    # (iii) ids removed and added: rowsRemoved / rowsInserted, no reset
+    # (iii) closed conversations leave, new ones arrive: rowsRemoved / rowsInserted, no reset
     follow_c = QPersistentModelIndex(model.index(model.position_of("c") or 0))
     gone = QPersistentModelIndex(model.index(model.position_of("e") or 0))
-    fake.rows = [conversation("n1", 9), by_id["d"], by_id["a"], conversation("n2", 2),
-                 by_id["c"]]
-    model.refresh({"n1", "n2"})
+    fake.update(replace(fake.get("e"), state="closed"))
+    fake.drop("b")
+    fake.update(conversation("n1", 20))
+    fake.update(conversation("n2", 4))
+    signals.take()
+    model.refresh({"e", "b", "n1", "n2"})
     seen = signals.take()
-    assert {name for name, _, _ in seen} <= {"rowsRemoved", "rowsInserted", "layoutChanged",
-                                            "dataChanged"}
-    assert ("rowsRemoved", 2, 2) in seen and ("rowsRemoved", 4, 4) in seen  # e and b
-    assert shown_ids(model) == ["n1", "d", "a", "n2", "c"]
+    assert {name for name, _, _ in seen} == {"rowsRemoved", "rowsInserted"}
+    assert ("rowsInserted", 0, 0) in seen  # n1 at the top
+    assert shown_ids(model) == fake.ids() == ["n1", "d", "a", "n2", "c"]
     assert follow_c.row() == 4 and follow_c.data(ID_ROLE) == "c"
     assert not gone.isValid()
     assert shown_rows(model)[3].nickname == "顾客n2"
 
-    # (iv) members and order change together: removals, insertions, then a layout change
-    fake.rows = [by_id["c"], conversation("n3", 8), conversation("n1", 9), by_id["a"]]
-    model.refresh({"n3"})
-    assert {"rowsRemoved", "rowsInserted", "layoutChanged"} <= signals.kinds()
-    assert "modelReset" not in signals.kinds()
-    signals.take()
-    assert shown_ids(model) == ["c", "n3", "n1", "a"]
+    # (iv) pinning puts a conversation above newer ones
+    fake.update(replace(fake.get("c"), pinned=True))
+    model.refresh({"c"})
+    assert shown_ids(model) == ["c", "n1", "d", "a", "n2"]
     assert follow_c.row() == 0
 
     # everything leaves, then a reload brings rows back
-    fake.rows = []
-    model.refresh(set())
+    for cid in list(shown_ids(model)):
+        fake.drop(cid)
+    model.refresh(set(shown_ids(model)))
     assert model.rowCount() == 0 and not follow_c.isValid()
     fake.rows = [conversation("z", 1)]
     model.reload()
@@ -165,7 +187,7 @@ def test_conversation_list_reload_and_refresh_keep_the_model_consistent(
 def test_conversation_rows_are_fetched_a_page_at_a_time_and_cached(qtmodeltester: ModelTester
                                                                     ) -> None:
     fake = FakeConversations([conversation(f"c{i:04d}", -i) for i in range(1000)])
-    model = ConversationListModel(fake.ids, fake.fetch)
+    model = ConversationListModel(fake.ids, fake.fetch, fake.keys)
     qtmodeltester.check(model)
     model.reload()
     fake.fetches.clear()
