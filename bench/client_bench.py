@@ -366,7 +366,7 @@ def _startup_child(path: str, agent_id: str) -> int:
     window = QMainWindow()
     window.setWindowTitle(f"{tr('app.title')} · 王晓敏")
     window.resize(1280, 800)
-    model = ConversationListModel(chat.conversation_ids, fetch_rows, chat.sort_keys)
+    model = ConversationListModel(chat.conversation_order, fetch_rows, chat.sort_keys)
     view = make_conversation_view(model, LIGHT, tr)
     panel = ChatPanel(LIGHT, tr)
     splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -646,7 +646,7 @@ def _make_desk(runtime: Any, workers: Any) -> Any:
             super().__init__()
             tr = Tr("zh")
             self.chat = runtime.chat
-            self.model = ConversationListModel(self.chat.conversation_ids,
+            self.model = ConversationListModel(self.chat.conversation_order,
                                                self.chat.conversation_rows,
                                                self.chat.sort_keys)
             self.view = make_conversation_view(self.model, LIGHT, tr)

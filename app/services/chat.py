@@ -78,13 +78,18 @@ class ChatService:
 
     # ---- reads ----------------------------------------------------------------------------
 
-    def conversation_ids(self) -> list[str]:
-        """Open conversations, pinned first, then latest activity: ordered in SQL by the
-        covering index `ix_conversation_list` (an index-only scan)."""
-        stmt = (select(Conversation.id).where(Conversation.state != "closed")
+    def conversation_order(self) -> list[tuple[str, SortKey]]:
+        """Open conversations with their sort keys, pinned first, then latest activity:
+        ordered in SQL by the covering index `ix_conversation_list` (an index-only scan)."""
+        stmt = (select(Conversation.id, Conversation.pinned, _ACTIVITY)
+                .where(Conversation.state != "closed")
                 .order_by(Conversation.pinned.desc(), _ACTIVITY.desc(), Conversation.id))
         with self.store.read() as session:
-            return list(session.scalars(stmt))
+            rows = session.execute(stmt).all()
+        return [(cid, sort_key(cid, pinned, at)) for cid, pinned, at in rows]
+
+    def conversation_ids(self) -> list[str]:
+        return [cid for cid, _key in self.conversation_order()]
 
     def sort_keys(self, ids: list[str]) -> dict[str, SortKey | None]:
         """Where each conversation belongs in the list; None when it is not listed."""

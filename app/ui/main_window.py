@@ -47,7 +47,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{tr('app.title')} · {agent.name} ({runtime.signed_in.account})")
         self.resize(1280, 800)
         chat = runtime.chat
-        self.list_model = ConversationListModel(chat.conversation_ids, chat.conversation_rows,
+        self.list_model = ConversationListModel(chat.conversation_order, chat.conversation_rows,
                                                 chat.sort_keys)
         self.list_view = make_conversation_view(self.list_model, palette, tr)
         self.list_view.selectionModel().selectionChanged.connect(self._on_selection)
@@ -139,11 +139,23 @@ class MainWindow(QMainWindow):
             self.list_model.refresh(changed)
         if applied.customers:  # nicknames and VIP levels show in every row
             self.list_model.forget_rows()
+        self._keep_selection()
         if self.current and (self.current in applied.message_conversations
                              or applied.acked or applied.rejected):
             self._reload_chat()
             if self.current in applied.message_conversations:
                 self._mark_read(self.current)  # the open conversation is being read
+
+    def _keep_selection(self) -> None:
+        """Rows that move are repainted in place, so the selection follows the id here."""
+        if self.current is None:
+            return
+        position = self.list_model.position_of(self.current)
+        if position is None or position == self.list_view.currentIndex().row():
+            return
+        self.list_view.setAutoScroll(False)  # the agent's scroll position stays put
+        self.list_view.setCurrentIndex(self.list_model.index(position))
+        self.list_view.setAutoScroll(True)
 
     # ---- user actions ---------------------------------------------------------------------
 
@@ -167,6 +179,7 @@ class MainWindow(QMainWindow):
             return
         await self.workers.in_db(self.runtime.chat.mark_read, conversation_id)
         self.list_model.refresh({conversation_id})
+        self._keep_selection()
 
     def _reload_chat(self) -> None:
         if self.current:

@@ -206,3 +206,27 @@ def test_a_paste_over_the_limit_is_refused_before_it_is_queued(
         assert panel.composer.toPlainText() == "长" * 5001, "the agent's text is not lost"
 
     run(aloop, scenario())
+
+
+def test_the_selection_stays_on_its_conversation_when_others_move(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    company = ui_world.company()
+    agent = ui_world.agent(company)
+    older = VisitorClient(ui_server.url, "先来的顾客", company=company.domain)
+    older.send("第一个问题")
+    newer = VisitorClient(ui_server.url, "后来的顾客", company=company.domain)
+    newer.send("第二个问题")
+
+    async def scenario() -> None:
+        window = await app.sign_in(agent.account, PASSWORD)
+        await until(lambda: _nicknames(window) == ["后来的顾客", "先来的顾客"])
+        window.list_view.setCurrentIndex(window.list_model.index(0))
+        await until(lambda: window.chat_panel.title.text() == "后来的顾客")
+        older.send("我又来追问了")  # moves 先来的顾客 to the top
+        await until(lambda: _nicknames(window) == ["先来的顾客", "后来的顾客"])
+        await until(lambda: window.list_view.currentIndex().row() == 1)
+        assert window.current == newer.conversation_id
+        assert window.chat_panel.title.text() == "后来的顾客"
+
+    run(aloop, scenario())
