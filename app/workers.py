@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
@@ -29,6 +29,10 @@ class Workers:
         if threading.current_thread() is self._db_thread:
             return fn(*args)
         return self._db.submit(fn, *args).result()
+
+    def submit_db(self, fn: Callable[[], T]) -> Future[T]:
+        """Queues `fn` on the DB thread without waiting (pipelined feed apply)."""
+        return self._db.submit(fn)
 
     async def in_db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()

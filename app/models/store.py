@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import sqlite3
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +19,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models.tables import Base
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 
@@ -36,12 +41,51 @@ def profile_dir(data_root: Path, server_url: str, account: str) -> Path:
     return data_root / "profiles" / slug
 
 
+class Checkpointer:
+    """Copies the WAL back into the database from its own connection (PASSIVE: it never
+    blocks the writer or readers), so no commit on the DB thread pays for a checkpoint."""
+
+    def __init__(self, path: Path, *, every_s: float = 2.0, wal_bytes: int = 8 << 20) -> None:
+        self.path = path
+        self.every_s = every_s
+        self.wal_bytes = wal_bytes
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kefu-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        wal = Path(f"{self.path}-wal")
+        idle_rounds = 0
+        while not self._stop.wait(self.every_s):
+            idle_rounds += 1
+            try:
+                size = wal.stat().st_size if wal.exists() else 0
+            except OSError:
+                continue
+            if size >= self.wal_bytes or (size and idle_rounds >= 15):
+                self.checkpoint()
+                idle_rounds = 0
+
+    def checkpoint(self) -> None:
+        try:
+            with sqlite3.connect(self.path, timeout=1) as conn:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:
+            log.info("checkpoint skipped: %s", exc)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.checkpoint()
+
+
 @dataclass
 class Store:
     engine: Engine
     path: Path
     _sessions: sessionmaker[Session]
     _lock: IO[bytes] | None
+    _checkpointer: Checkpointer | None = None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -65,6 +109,9 @@ class Store:
             session.close()
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()
         if self._lock is not None:
             self._lock.close()
@@ -79,7 +126,8 @@ def open_store(path: Path, *, exclusive: bool = True) -> Store:
                                                               "timeout": 30})
     _configure(engine)
     migrate(engine)
-    return Store(engine, path, sessionmaker(engine, expire_on_commit=False), lock)
+    return Store(engine, path, sessionmaker(engine, expire_on_commit=False), lock,
+                 Checkpointer(path) if exclusive else None)
 
 
 def _configure(engine: Engine) -> None:
@@ -92,7 +140,7 @@ def _configure(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA cache_size=-32768")  # 32 MiB: large caches stay fast to apply
-        cur.execute("PRAGMA wal_autocheckpoint=4000")  # fewer checkpoints inside commits
+        cur.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer does it, off the writer
         cur.close()
 
     @event.listens_for(engine, "begin")

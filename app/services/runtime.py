@@ -59,7 +59,8 @@ def open_runtime(
                          read_timeout=read_timeout)
 
     engine = SyncEngine(store=store, run_db=workers.run_db, auth=keeper, make_client=make_client,
-                        on_status=on_status, on_changes=on_changes, wait=long_poll_wait)
+                        on_status=on_status, on_changes=on_changes, wait=long_poll_wait,
+                        submit_db=workers.submit_db)
     chat = ChatService(store, agent_id=signed_in.agent.id, poke=engine.poke)
     engine.start()
     return Runtime(signed_in, store, engine, chat, keeper)

@@ -7,6 +7,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -66,6 +67,7 @@ class SyncEngine:
         on_status: Callable[[SyncStatus], None],
         on_changes: Callable[[Applied], None],
         wait: float = 25.0,
+        submit_db: Callable[[Callable[[], Applied]], Future[Applied]] | None = None,
     ) -> None:
         self.store = store
         self.run_db = run_db
@@ -74,6 +76,7 @@ class SyncEngine:
         self.on_status = on_status
         self.on_changes = on_changes
         self.wait = wait
+        self.submit_db = submit_db or _run_now
         self._status = SyncStatus()
         self._status_lock = threading.Lock()
         self._stop = threading.Event()
@@ -210,52 +213,88 @@ class SyncEngine:
     # ---- pull -----------------------------------------------------------------------------
 
     def _pull_loop(self) -> None:
+        """Pull → apply, pipelined while catching up: the next page is fetched while the DB
+        thread applies the previous one (pages still commit in order, each with its cursor)."""
         client = self.make_client()
         backoff = Backoff()
         catching_up = True
+        cursor: str | None = None
+        pending: Future[Applied] | None = None
         try:
             while not self._stop.is_set():
                 try:
-                    cursor = self._db(lambda s: outbox.get_state(s, "cursor"))
-                    if not cursor:
-                        self._bootstrap(client, wipe=False)
-                        continue
+                    if cursor is None:
+                        cursor = self._db(lambda s: outbox.get_state(s, "cursor"))
+                        if not cursor:
+                            self._bootstrap(client, wipe=False)
+                            cursor = None
+                            continue
                     wait = 0.0 if catching_up else self.wait
+                    if wait and pending is not None:  # never wait for news with work unsaved
+                        pending = self._finish(pending)
                     page = self.auth.call(
                         lambda token, c=cursor, w=wait: client.pull(token, c, limit=1000, wait=w))
                     if self._stop.is_set():
                         break
+                    if pending is not None:
+                        pending = self._finish(pending)
+                    pending = self._apply_later(page)
+                    cursor = page.cursor
                     catching_up = not page.up_to_date
-                    self._apply_page(page)
+                    if not catching_up:
+                        pending = self._finish(pending)
                     backoff.reset()
                 except ApiError as exc:
+                    pending, cursor = self._settle(pending), None
                     if exc.code == "reset_required":
                         self._reset(client)
                         continue
                     self._failed(exc)
                     self._stop.wait(backoff.next())
                 except SessionExpired as exc:
+                    self._settle(pending)
                     self._failed(exc)
                     return
                 except SyncError as exc:
+                    pending, cursor = self._settle(pending), None
+                    self._failed(exc)
+                    self._stop.wait(backoff.next())
+                except Exception as exc:  # a local failure (disk full …): report, retry later
+                    log.exception("pull loop failed; retrying from the stored cursor")
+                    pending, cursor = self._settle(pending), None
                     self._failed(exc)
                     self._stop.wait(backoff.next())
         finally:
+            self._settle(pending)
             client.close()
 
-    def _apply_page(self, page: PullResponse) -> None:
-        def work(session: Session) -> Applied:
-            cid = outbox.client_id(session)
-            applied = apply_changes(session, page.changes, client_id=cid)
-            outbox.set_state(session, "cursor", page.cursor)  # last, in the same transaction
-            return applied
+    def _apply_later(self, page: PullResponse) -> Future[Applied]:
+        def work() -> Applied:
+            with self.store.write() as session:
+                cid = outbox.client_id(session)
+                applied = apply_changes(session, page.changes, client_id=cid)
+                outbox.set_state(session, "cursor", page.cursor)  # last, same transaction
+                return applied
 
-        applied = self._db(work, write=True)
+        return self.submit_db(work)
+
+    def _finish(self, pending: Future[Applied]) -> None:
+        """Waits for a page's commit, then reports it (raises if the apply failed)."""
+        applied = pending.result()
         self._succeeded()
-        if page.changes:
-            if applied.acked or applied.rejected:
-                self._refresh_counts()
+        if applied.acked or applied.rejected:
+            self._refresh_counts()
+        if applied.conversations or applied.message_conversations or applied.customers \
+                or applied.records or applied.acked or applied.rejected or applied.notices:
             self.on_changes(applied)
+
+    def _settle(self, pending: Future[Applied] | None) -> None:
+        """After an error: let an outstanding apply finish; the cursor is re-read from disk."""
+        if pending is not None:
+            try:
+                self._finish(pending)
+            except Exception:  # the page is simply pulled again from the stored cursor
+                log.warning("a pulled page failed to apply; pulling it again", exc_info=True)
 
     def _bootstrap(self, client: ApiClient, *, wipe: bool) -> None:
         """Current rows page by page (each page one transaction); the cursor is written last."""
@@ -295,6 +334,16 @@ class SyncEngine:
         self._db(outbox.start_new_client, write=True)
         self._push_all(client)
         self._bootstrap(client, wipe=True)
+
+
+def _run_now(fn: Callable[[], Applied]) -> Future[Applied]:
+    """Without a DB executor (tests of one layer): apply synchronously."""
+    future: Future[Applied] = Future()
+    try:
+        future.set_result(fn())
+    except Exception as exc:
+        future.set_exception(exc)
+    return future
 
 
 def _wipe_synced(session: Session) -> list[Any]:
