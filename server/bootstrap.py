@@ -18,7 +18,6 @@ from server.feed import start_cursor
 from server.principal import Principal
 
 _TEAM_ROWS: dict[str, type[Any]] = {
-    "customer": m.Customer,
     "order": m.Order,
     "logistics_event": m.LogisticsEvent,
     "shift": m.Shift,
@@ -36,6 +35,11 @@ def _query(entity: str, p: Principal) -> Select[Any]:
     if entity in _COMPANY_ROWS:
         model = _COMPANY_ROWS[entity]
         return select(model).where(model.company_id == p.company_id)
+    if entity == "customer":  # the team's customers and those its conversations are with
+        talked_to = select(m.Conversation.customer_id).where(
+            m.Conversation.team_id.in_(p.team_ids))
+        return select(m.Customer).where(
+            m.Customer.team_id.in_(p.team_ids) | m.Customer.id.in_(talked_to))
     if entity == "team":
         return select(m.Team).where(m.Team.id.in_(p.team_ids))
     if entity == "agent":

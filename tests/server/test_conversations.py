@@ -213,3 +213,18 @@ def test_customer_long_poll_wakes_when_an_agent_accepts(
     assert result["elapsed"] < 10
     assert result["body"]["state"] == "open"
     assert any(agent.agent["name"] in m["text"] for m in result["body"]["messages"])
+
+
+def test_bootstrap_brings_the_customer_of_every_visible_conversation(
+    server: ServerProcess, world: World
+) -> None:
+    company = world.company()
+    agent = _agent(server, world, company)
+    # The order belongs to a customer of the other team; the chat lands in the visitor team.
+    customer_id, _order_id, order_no = world.customer_with_order(
+        company, team_id=company.other_team_id)
+    visitor = _visitor(server, company, order_no=order_no)
+    rows = agent.get("/api/v1/sync/bootstrap", params={"limit": 5000}).json()["rows"]
+    conversation = next(r for r in rows if r["id"] == visitor.conversation_id)
+    assert conversation["data"]["customer_id"] == customer_id
+    assert customer_id in {r["id"] for r in rows if r["entity"] == "customer"}
