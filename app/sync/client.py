@@ -104,7 +104,7 @@ class ApiClient:
     def close(self) -> None:
         self.session.close()
 
-    def call(
+    def _send(
         self,
         method: str,
         path: str,
@@ -113,11 +113,11 @@ class ApiClient:
         json: Any = None,
         params: dict[str, Any] | None = None,
         read_timeout: float | None = None,
-    ) -> Any:
+    ) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else None
         timeout = (self.timeout[0], read_timeout or self.timeout[1])
         try:
-            response = self.session.request(
+            return self.session.request(
                 method, f"{self.base_url}{API_PREFIX}{path}", json=json, params=params,
                 headers=headers, timeout=timeout,
             )
@@ -125,14 +125,19 @@ class ApiClient:
             raise TlsError(type(exc).__name__) from exc
         except requests.RequestException as exc:
             raise NetworkError(type(exc).__name__) from exc
-        return _decode(response)
+
+    def call(self, method: str, path: str, **kw: Any) -> Any:
+        return _decode(self._send(method, path, **kw))
 
     def typed(self, model: type[Model], method: str, path: str, **kw: Any) -> Model:
-        body = self.call(method, path, **kw)
+        """Parses and validates a success body in one pass (pydantic's JSON parser)."""
+        response = self._send(method, path, **kw)
+        if response.status_code >= 400:
+            _decode(response)  # raises the matching error
         try:
-            return model.model_validate(body)
-        except ValidationError as exc:
-            raise ProtocolError(f"unexpected {model.__name__} shape") from exc
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:  # also raised for a body that is not JSON at all
+            raise ProtocolError(f"unexpected {model.__name__} answer") from exc
 
     # ---- the protocol's calls -------------------------------------------------------------
 
