@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from typing import Any
 
-from tests.support.api import AgentClient, VisitorClient
+from tests.support.api import AgentClient, InBackground, VisitorClient
 from tests.support.server_proc import ServerProcess
 from tests.support.world import PASSWORD, CompanyRef, World
 
@@ -197,22 +195,13 @@ def test_customer_long_poll_wakes_when_an_agent_accepts(
     agent = _agent(server, world, company)
     visitor = _visitor(server, company)
     visitor.receive()  # the queue's auto-reply
-    result: dict[str, Any] = {}
-
-    def wait_for_news() -> None:
-        started = time.monotonic()
-        result["body"] = visitor.receive(wait=20)
-        result["elapsed"] = time.monotonic() - started
-
-    poller = threading.Thread(target=wait_for_news)
-    poller.start()
-    time.sleep(0.3)
+    news = InBackground(lambda: visitor.receive(wait=20))
     assert agent.do("conversation.accept", conversation_id=visitor.conversation_id)[
         "status"] == "applied"
-    poller.join(timeout=25)
-    assert result["elapsed"] < 10
-    assert result["body"]["state"] == "open"
-    assert any(agent.agent["name"] in m["text"] for m in result["body"]["messages"])
+    body, seconds = news.finish()
+    assert seconds < 10
+    assert body["state"] == "open"
+    assert any(agent.agent["name"] in m["text"] for m in body["messages"])
 
 
 def test_bootstrap_brings_the_customer_of_every_visible_conversation(

@@ -3,8 +3,6 @@ several server processes on one database behaving as one (LISTEN/NOTIFY wake-ups
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +11,7 @@ import pytest
 from sqlalchemy import Connection, create_engine, insert, text
 
 from server import models as m
-from tests.support.api import AgentClient, VisitorClient
+from tests.support.api import AgentClient, InBackground, VisitorClient
 from tests.support.pg import PgCluster
 from tests.support.server_proc import ServerProcess
 from tests.support.world import PASSWORD, World
@@ -90,22 +88,13 @@ def test_second_process_wakes_the_first_process_long_poll(
         visitor = VisitorClient(other.url, "跨进程顾客", company=company.domain)
         assert visitor.start_response.status_code == 200
         agent.pull_all()
-        result: dict[str, Any] = {}
-
-        def poll() -> None:
-            started = time.monotonic()
-            result["body"] = agent.pull(wait=20)
-            result["elapsed"] = time.monotonic() - started
-
-        poller = threading.Thread(target=poll)
-        poller.start()
-        time.sleep(0.5)
+        poll = InBackground(lambda: agent.pull(wait=20), settle=0.5)
         text_sent = f"通过另一个进程发送 {uuid.uuid4().hex[:6]}"
         assert visitor.send(text_sent).status_code == 200
-        poller.join(timeout=30)
-        texts = [c["data"]["text"] for c in result["body"]["changes"] if c["entity"] == "message"]
+        body, seconds = poll.finish()
+        texts = [c["data"]["text"] for c in body["changes"] if c["entity"] == "message"]
         assert texts == [text_sent]
-        assert result["elapsed"] < 10, "woken by the fallback re-check, not by NOTIFY"
+        assert seconds < 10, "woken by the fallback re-check, not by NOTIFY"
     finally:
         other.stop()
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from typing import Any
 
 import pytest
 
-from tests.support.api import AgentClient, VisitorClient
+from tests.support.api import AgentClient, InBackground, VisitorClient
 from tests.support.server_proc import ServerProcess
 from tests.support.world import PASSWORD, CompanyRef, World
 
@@ -139,21 +137,12 @@ def test_long_poll_returns_soon_after_a_customer_message(
     agent = _agent(server, world, company)
     visitor = _conversation(server, company)
     agent.pull_all()
-    result: dict[str, Any] = {}
-
-    def poll() -> None:
-        started = time.monotonic()
-        result["body"] = agent.pull(wait=20)
-        result["elapsed"] = time.monotonic() - started
-
-    poller = threading.Thread(target=poll)
-    poller.start()
-    time.sleep(0.3)  # let the long-poll settle on the server
+    poll = InBackground(lambda: agent.pull(wait=20))
     assert visitor.send("有人吗？").status_code == 200
-    poller.join(timeout=25)
-    texts = [m["text"] for m in _messages(result["body"]["changes"], visitor.conversation_id)]
+    body, seconds = poll.finish()
+    texts = [m["text"] for m in _messages(body["changes"], visitor.conversation_id)]
     assert texts == ["有人吗？"]
-    assert result["elapsed"] < 10, "the long-poll timed out instead of waking up"
+    assert seconds < 10, "the long-poll timed out instead of waking up"
 
 
 def test_scopes_come_from_the_token(server: ServerProcess, world: World) -> None:

@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from kefu_protocol.wire import PROTOCOL_HEADER, PROTOCOL_VERSION
+
+
+class InBackground:
+    """Starts a blocking call (a long-poll) on a thread; `finish()` gives (result, seconds)."""
+
+    def __init__(self, call: Callable[[], Any], *, settle: float = 0.3) -> None:
+        self._result: dict[str, Any] = {}
+        self._thread = threading.Thread(target=self._run, args=(call,), daemon=True)
+        self._thread.start()
+        time.sleep(settle)  # let the call reach the server and start waiting
+
+    def _run(self, call: Callable[[], Any]) -> None:
+        started = time.monotonic()
+        self._result["value"] = call()
+        self._result["seconds"] = time.monotonic() - started
+
+    def finish(self, timeout: float = 30) -> tuple[Any, float]:
+        self._thread.join(timeout)
+        assert "value" in self._result, "the background call did not return"
+        return self._result["value"], self._result["seconds"]
 
 
 def http() -> requests.Session:
