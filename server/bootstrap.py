@@ -80,7 +80,8 @@ def read_page(
         entity_index, after, cursor_text = _decode(token)
     else:
         entity_index, after = 0, ""
-        cursor_text = start_cursor(session, kind=kind, epoch=epoch).encode(kind)
+        cursor_text = start_cursor(session, kind=kind, epoch=epoch,
+                                   scopes=principal.scopes).encode(kind)
     rows: list[dict[str, Any]] = []
     while entity_index < len(ENTITIES) and len(rows) < limit:
         entity = ENTITIES[entity_index]

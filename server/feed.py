@@ -1,5 +1,11 @@
 """Reads the change feed for a caller's scopes: cursors, gap-free pages, reset detection."""
 
+# A cursor names the last change the client holds: `(xid, id)` of a real feed row, or `(0, 0)`
+# before the first one. Every read checks that this database has that very change (same id,
+# same transaction). A restored backup does not — even after new writes have reused its ids —
+# so the client is told to rebuild (409 `reset_required`) instead of keeping changes the server
+# lost and skipping new ones (tests/server/test_backup_restore.py).
+
 from __future__ import annotations
 
 import json
@@ -11,21 +17,20 @@ from sqlalchemy.orm import Session
 
 from server.errors import ApiError
 
-_BIG = 2**62
+_MAX_BIGINT = 2**63 - 1
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """A position in the feed: `(xid, id)` on PostgreSQL, `(0, id)` on SQLite."""
+    """A feed row: `(xid, id)`; xid is the transaction id on PostgreSQL, the random group id of
+    the writing transaction on SQLite (where ids alone order the feed). `(0, 0)`: no row yet."""
 
     epoch: str
     xid: int
     id: int
 
     def encode(self, kind: str) -> str:
-        if kind == "postgresql":
-            return f"pg:{self.epoch}:{self.xid}:{self.id}"
-        return f"sq:{self.epoch}:{self.id}"
+        return f"{'pg' if kind == 'postgresql' else 'sq'}:{self.epoch}:{self.xid}:{self.id}"
 
 
 @dataclass(frozen=True)
@@ -41,17 +46,16 @@ def decode_cursor(raw: str, *, kind: str, epoch: str) -> Cursor:
         return Cursor(epoch, 0, 0)
     parts = raw.split(":")
     try:
-        if parts[0] == "pg" and len(parts) == 4:
+        if parts[0] in ("pg", "sq") and len(parts) == 4:
             cursor = Cursor(parts[1], int(parts[2]), int(parts[3]))
-            cursor_kind = "postgresql"
-        elif parts[0] == "sq" and len(parts) == 3:
+        elif parts[0] == "sq" and len(parts) == 3:  # an older server's: no xid, so rebuild once
             cursor = Cursor(parts[1], 0, int(parts[2]))
-            cursor_kind = "sqlite"
         else:
             raise ValueError(raw)
     except ValueError as exc:
         raise ApiError("invalid_cursor") from exc
-    if cursor.xid < 0 or cursor.id < 0:
+    cursor_kind = "postgresql" if parts[0] == "pg" else "sqlite"
+    if not (0 <= cursor.xid <= _MAX_BIGINT and 0 <= cursor.id <= _MAX_BIGINT):
         raise ApiError("invalid_cursor")
     if cursor_kind != kind or cursor.epoch != epoch:
         raise ApiError("reset_required", reason="epoch")
@@ -62,12 +66,12 @@ def read_page(
     session: Session, *, kind: str, scopes: list[str], cursor: Cursor, limit: int
 ) -> Page:
     """Up to `limit` changes after `cursor`, extended so no transaction is split across pages."""
+    _check_known(session, kind=kind, cursor=cursor)
     if kind == "postgresql":
         rows = _read_pg(session, scopes, cursor, limit)
     else:
         rows = _read_sqlite(session, scopes, cursor, limit)
     if not rows:
-        _check_not_ahead(session, kind=kind, cursor=cursor)
         return Page([], cursor, True)
     last = rows[-1]
     full = len(rows) >= limit
@@ -156,30 +160,37 @@ def _row(r: Any) -> dict[str, Any]:
     }
 
 
-def _check_not_ahead(session: Session, *, kind: str, cursor: Cursor) -> None:
-    """A cursor beyond this database's history means it was restored: the client must reset."""
+def _check_known(session: Session, *, kind: str, cursor: Cursor) -> None:
+    """The change the cursor names must be in this database; if not, it was restored from a
+    backup (or is another database): the client must rebuild. One primary-key lookup."""
+    if cursor.id == 0:
+        return
     if kind == "postgresql":
-        xmax = int(session.execute(text("SELECT pg_snapshot_xmax(pg_current_snapshot())::text"))
-                   .scalar_one())
-        if cursor.xid > xmax:
-            raise ApiError("reset_required", reason="restored")
+        stmt = text("SELECT 1 FROM change_log WHERE id = :id AND xid = CAST(:x AS text)::xid8")
+        params: dict[str, Any] = {"id": cursor.id, "x": str(cursor.xid)}
     else:
-        top = session.execute(text("SELECT COALESCE(MAX(id), 0) FROM change_log")).scalar_one()
-        seq = session.execute(
-            text("SELECT seq FROM sqlite_sequence WHERE name = 'change_log'")
-        ).scalar()
-        if cursor.id > max(int(top), int(seq or 0)):
-            raise ApiError("reset_required", reason="restored")
+        stmt = text("SELECT 1 FROM change_log WHERE id = :id AND xid = :x")
+        params = {"id": cursor.id, "x": cursor.xid}
+    if session.execute(stmt, params).first() is None:
+        raise ApiError("reset_required", reason="restored")
 
 
-def start_cursor(session: Session, *, kind: str, epoch: str) -> Cursor:
-    """Where the feed must resume for a client that bootstraps from a snapshot taken now."""
+def start_cursor(session: Session, *, kind: str, epoch: str, scopes: list[str]) -> Cursor:
+    """Where the feed resumes for a client that bootstraps from a snapshot taken now: the last
+    change in its scopes that every later snapshot sees (a real row, so it can be checked)."""
     if kind == "postgresql":
-        horizon = int(
-            session.execute(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text"))
-            .scalar_one()
-        )
-        # Everything with xid < horizon is visible to every later snapshot; resume at xid >= it.
-        return Cursor(epoch, horizon - 1, _BIG)
-    top = session.execute(text("SELECT COALESCE(MAX(id), 0) FROM change_log")).scalar_one()
-    return Cursor(epoch, 0, int(top))
+        # Transactions below the horizon are finished: none of their rows can still appear.
+        horizon = session.execute(
+            text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")).scalar_one()
+        row = session.execute(text(
+            "SELECT c.xid::text AS xid, c.id FROM unnest(CAST(:scopes AS text[])) AS s(scope) "
+            "CROSS JOIN LATERAL (SELECT xid, id FROM change_log WHERE scope = s.scope "
+            "AND xid < CAST(:h AS text)::xid8 ORDER BY xid DESC, id DESC LIMIT 1) AS c "
+            "ORDER BY c.xid DESC, c.id DESC LIMIT 1"
+        ), {"scopes": scopes, "h": horizon}).first()
+    else:  # one writer: ids are in commit order
+        row = session.execute(
+            text("SELECT xid, id FROM change_log ORDER BY id DESC LIMIT 1")).first()
+    if row is None:
+        return Cursor(epoch, 0, 0)
+    return Cursor(epoch, int(row.xid), int(row.id))
