@@ -167,7 +167,10 @@ def drain_queue(
         candidates = available_agents(session, team, now=now, presence_ttl_s=presence_ttl_s)
         if not candidates:
             break
-        assign(session, changes, conv, candidates[0][1], now=now)
+        # One microsecond apart: conversations assigned together keep their arrival order in
+        # every agent's list instead of tying on the same instant.
+        at = now + dt.timedelta(microseconds=assigned)
+        assign(session, changes, conv, candidates[0][1], now=at)
         session.flush()
         assigned += 1
     return assigned
