@@ -1,4 +1,4 @@
-"""Settings declared once (typed, with defaults) and where the client keeps its files."""
+"""The settings in force: machine policy > the user's file > defaults; and where files live."""
 
 from __future__ import annotations
 
@@ -6,34 +6,19 @@ import json
 import logging
 import os
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
+
+from app.policy import Policy, load_policy
+from app.settings import BY_KEY, ConfigProblem, check_value
 
 log = logging.getLogger(__name__)
 
 APP_NAME = "KefuDesk"
 
-
-@dataclass(frozen=True)
-class Setting:
-    key: str
-    type: type
-    default: Any
-    description: str
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting("server_url", str, "", "Sync server address (https://…; http only to this machine)"),
-    Setting("ca_bundle", str, "", "PEM file of extra trusted certificate authorities"),
-    Setting("language", str, "zh", "User interface language: zh or en"),
-    Setting("auto_login", bool, False, "Sign in with the keyring's token at start (H1.9)"),
-    Setting("last_account", str, "", "The account last signed in on this computer"),
-    Setting("device_id", str, "", "This installation's id, sent with logins"),
-)
-_BY_KEY = {s.key: s for s in SETTINGS}
+Source = Literal["policy", "user", "default"]
 
 
 def data_root() -> Path:
@@ -48,44 +33,84 @@ def config_path() -> Path:
     return base / "settings.json"
 
 
-class Config:
-    """User settings in a JSON file; unknown keys and wrong types fall back to defaults."""
+class SettingLocked(Exception):
+    """IT's machine policy decides this setting."""
 
-    def __init__(self, path: Path) -> None:
+
+class Config:
+    """Resolves each setting; the user's file keeps only valid values, each problem is listed."""
+
+    def __init__(self, path: Path, policy: Policy | None = None) -> None:
         self.path = path
-        self.problems: list[str] = []
+        self.policy = policy if policy is not None else load_policy()
         self._values: dict[str, Any] = {}
+        user_problems: list[ConfigProblem] = []
         if path.exists():
             try:
                 raw = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                self.problems.append(f"{path}: {type(exc).__name__}")
+                user_problems.append(ConfigProblem(str(path), "", "syntax",
+                                                   {"error": type(exc).__name__}))
                 raw = {}
             for key, value in (raw if isinstance(raw, dict) else {}).items():
-                setting = _BY_KEY.get(key)
-                if setting is None:
-                    self.problems.append(f"{path}: unknown setting {key!r}")
-                elif not isinstance(value, setting.type):
-                    self.problems.append(f"{path}: {key} should be {setting.type.__name__}")
-                else:
+                problem = check_value(str(path), key, value)
+                if problem is None:
                     self._values[key] = value
+                else:
+                    user_problems.append(problem)
+        self.problems: list[ConfigProblem] = [*self.policy.problems, *user_problems]
+
+    @classmethod
+    def load(cls) -> Config:
+        """The real files of this machine and user."""
+        return cls(config_path(), load_policy())
 
     def get(self, key: str) -> Any:
-        return self._values.get(key, _BY_KEY[key].default)
+        if key in self.policy.values:
+            return self.policy.values[key]
+        return self._values.get(key, BY_KEY[key].default)
+
+    def source(self, key: str) -> Source:
+        if key in self.policy.values:
+            return "policy"
+        return "user" if key in self._values else "default"
+
+    def locked(self, key: str) -> bool:
+        return self.policy.locks(key)
 
     def set(self, key: str, value: Any) -> None:
-        setting = _BY_KEY[key]
-        if not isinstance(value, setting.type):
-            raise TypeError(f"{key} takes {setting.type.__name__}")
+        """Saves a user setting; refuses locked keys and invalid values."""
+        if self.locked(key):
+            raise SettingLocked(key)
+        problem = check_value(str(self.path), key, value)
+        if problem is not None:
+            raise ValueError(str(problem))
         self._values[key] = value
+        self._save()
+
+    def reset(self, key: str) -> None:
+        """Back to the default (or what IT set)."""
+        if self._values.pop(key, None) is not None:
+            self._save()
+
+    def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self._values, ensure_ascii=False, indent=2), encoding="utf-8")
         tmp.replace(self.path)
 
+    def remember_account(self, account: str) -> None:
+        """The login window offers the last account, except on a shared computer (H1.8)."""
+        if not self.get("shared_computer") and not self.locked("last_account"):
+            self.set("last_account", account)
+
+    def auto_login_permitted(self) -> bool:
+        return bool(self.get("auto_login_allowed")) and not self.get("shared_computer")
+
     def device_id(self) -> str:
         value = str(self.get("device_id"))
         if not value:
             value = str(uuid.uuid4())
-            self.set("device_id", value)
+            self._values["device_id"] = value
+            self._save()
         return value

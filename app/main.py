@@ -7,18 +7,14 @@ import asyncio
 import logging
 import logging.handlers
 import sys
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
 from pathlib import Path
 
 from app.config import Config, config_path, data_root
+from app.i18n import Tr, problem_text
+from app.policy import default_policy_path, load_policy, write_policy
+from app.version import app_version
 
-
-def app_version() -> str:
-    try:
-        return package_version("kefudesk")
-    except PackageNotFoundError:
-        return "0.0.0"
+log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,19 +23,24 @@ def _parser() -> argparse.ArgumentParser:
                         help="start an embedded server with demo data and simulated customers")
     parser.add_argument("--server", help="use this server for this run (overrides settings)")
     parser.add_argument("--self-test", action="store_true", help="check this workstation, exit")
+    parser.add_argument("--json", action="store_true", help="with --self-test: print JSON")
+    parser.add_argument("--write-deploy-config", nargs="+", metavar="KEY=VALUE",
+                        help="(installers, IT) merge these values into the machine policy, exit")
+    parser.add_argument("--policy-file", type=Path,
+                        help="machine policy file to use instead of the system one")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("--lang", choices=("zh", "en"), help="interface language for this run")
     return parser
 
 
-def setup_logging(directory: Path) -> None:
+def setup_logging(directory: Path, level: str) -> None:
     """Rotating log in the data dir; the code never logs passwords or tokens."""
     directory.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
         directory / "kefudesk.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    root.setLevel(logging.INFO)
+    root.setLevel(getattr(logging, level, logging.INFO))
     root.addHandler(handler)
     for noisy in ("urllib3", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -50,16 +51,39 @@ def main(argv: list[str] | None = None) -> int:
     if args.version:
         print(f"KefuDesk {app_version()}")
         return 0
+    policy_path = args.policy_file or default_policy_path()
+    if args.write_deploy_config:
+        return _write_deploy_config(policy_path, args.write_deploy_config, args.lang)
+    config = Config(config_path(), load_policy(policy_path))
     root = data_root()
-    setup_logging(root / "logs")
-    config = Config(config_path())
+    setup_logging(root / "logs", config.get("log_level"))
+    for problem in config.problems:
+        log.warning("configuration problem: %s", problem)
     if args.self_test:
         from app.selftest import run_self_test
-        from app.ui.app import qt_and_font_check
+        from app.ui.app import gui_self_checks
 
-        return run_self_test(config, server_override=args.server, data_dir=root,
-                             gui_check=qt_and_font_check)
+        tr = Tr(args.lang or config.get("language"))
+        return run_self_test(config, server_override=args.server, data_dir=root, tr=tr,
+                             gui_checks=gui_self_checks(tr), as_json=args.json,
+                             version=app_version())
     return _run_gui(args, config, root)
+
+
+def _write_deploy_config(path: Path, pairs: list[str], language: str | None) -> int:
+    """Exit 0 once written; 2 with each problem printed (the file is left as it was)."""
+    tr = Tr(language or "zh")
+    try:
+        problems = write_policy(path, pairs)
+    except OSError as exc:
+        print(tr("config.unreadable", source=str(path), error=exc.strerror or str(exc)),
+              file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(problem_text(tr, problem), file=sys.stderr)
+    if not problems:
+        print(path)
+    return 2 if problems else 0
 
 
 def _run_gui(args: argparse.Namespace, config: Config, root: Path) -> int:
@@ -80,8 +104,6 @@ def _run_gui(args: argparse.Namespace, config: Config, root: Path) -> int:
     try:
         flow = build_application(qt_app, config=config, server_url=server_url, data_dir=root,
                                  language=language, demo=demo is not None)
-        if flow is None:
-            return 2
 
         async def run() -> None:
             flow.start()

@@ -336,12 +336,12 @@ def _startup_child(path: str, agent_id: str) -> int:
     from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
     from sqlalchemy import text
 
+    from app.i18n import Tr
     from app.models.store import open_store
     from app.services.chat import ChatService, ConversationRow
     from app.ui.app import cjk_family  # the real app imports app.ui.app (session flow, windows)
     from app.ui.chat_panel import ChatPanel
     from app.ui.conversation_list import ConversationListModel, make_conversation_view
-    from app.ui.i18n import Tr
     from app.ui.theme import LIGHT, stylesheet
 
     imported = time.perf_counter()
@@ -636,9 +636,9 @@ def _make_desk(runtime: Any, workers: Any) -> Any:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QMainWindow, QSplitter
 
+    from app.i18n import Tr
     from app.ui.chat_panel import ChatPanel
     from app.ui.conversation_list import ROW_ROLE, ConversationListModel, make_conversation_view
-    from app.ui.i18n import Tr
     from app.ui.theme import LIGHT
 
     class Desk(QMainWindow):

@@ -26,6 +26,19 @@ def _collect_garbage_on_the_main_thread() -> Iterator[None]:
     gc.enable()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_machine_policy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """This machine's /etc/kefudesk/deploy.toml (if any) must not steer the tests; tests that
+    are about the policy write their own file and point KEFU_POLICY_FILE at it."""
+    previous = os.environ.get("KEFU_POLICY_FILE")
+    os.environ["KEFU_POLICY_FILE"] = str(tmp_path_factory.mktemp("policy") / "deploy.toml")
+    yield
+    if previous is None:
+        os.environ.pop("KEFU_POLICY_FILE", None)
+    else:
+        os.environ["KEFU_POLICY_FILE"] = previous
+
+
 @pytest.fixture(autouse=True)
 def _collect_after_each_test() -> Iterator[None]:
     yield

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 from app.models.store import Store, open_store, profile_dir
 from app.services.auth import AuthService, SignedIn
 from app.services.chat import ChatService
+from app.sync import outbox
 from app.sync.apply import Applied
 from app.sync.auth import TokenKeeper
 from app.sync.client import ApiClient
@@ -16,6 +19,8 @@ from app.sync.engine import SyncEngine, SyncStatus
 from app.workers import Workers
 
 __all__ = ["Applied", "Runtime", "SyncStatus", "open_runtime"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -26,9 +31,19 @@ class Runtime:
     chat: ChatService
     keeper: TokenKeeper
 
-    def stop(self) -> None:
+    def stop(self, *, clear_cache: bool = False) -> bool:
+        """Stops syncing and closes the cache. `clear_cache` (shared computer, H1.8) deletes
+        this profile's cache, but only when nothing is left to send; returns True if deleted."""
         self.engine.stop()
+        with self.store.read() as session:
+            unsent = outbox.pending_count(session)
         self.store.close()
+        if not clear_cache or unsent:
+            if unsent and clear_cache:
+                log.warning("shared computer: cache kept, %d intent(s) not yet sent", unsent)
+            return False
+        shutil.rmtree(self.store.path.parent, ignore_errors=True)
+        return True
 
 
 def open_runtime(

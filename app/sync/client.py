@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 from pydantic import BaseModel, ValidationError
 
+from app.settings import url_problem
 from kefu_protocol.wire import (
     API_PREFIX,
     PROTOCOL_HEADER,
@@ -65,21 +65,10 @@ class InsecureServer(SyncError):
 
 def check_server_url(url: str) -> str:
     """Normalises `url`; refuses anything but https, except http to loopback."""
+    if url_problem(url):
+        raise InsecureServer(url)
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InsecureServer(url)
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise InsecureServer(url)
     return f"{parts.scheme}://{parts.netloc}".rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ApiClient:
@@ -96,7 +85,9 @@ class ApiClient:
     ) -> None:
         self.base_url = check_server_url(base_url)
         self.session = requests.Session()
-        self.session.verify = ca_bundle or True
+        # Passed with each request: requests lets REQUESTS_CA_BUNDLE override `session.verify`,
+        # which would silently drop the company CA.
+        self.verify: str | bool = ca_bundle or True
         self.session.headers[PROTOCOL_HEADER] = str(PROTOCOL_VERSION)
         self.session.headers["Accept-Language"] = language
         self.timeout = (connect_timeout, read_timeout)
@@ -119,7 +110,7 @@ class ApiClient:
         try:
             return self.session.request(
                 method, f"{self.base_url}{API_PREFIX}{path}", json=json, params=params,
-                headers=headers, timeout=timeout,
+                headers=headers, timeout=timeout, verify=self.verify,
             )
         except requests.exceptions.SSLError as exc:
             raise TlsError(type(exc).__name__) from exc

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtDBus import QDBusConnection, QDBusInterface
+from PySide6.QtGui import QFont, QFontDatabase, QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from app.config import Config
+from app.i18n import Tr
+from app.selftest import GuiCheck, Status
 from app.services.auth import AuthService
+from app.services.connection import ServerProbe, probe_server
 from app.services.credentials import CredentialVault
-from app.ui.i18n import Tr
+from app.ui.server_wizard import run_server_wizard
 from app.ui.session_flow import SessionFlow
 from app.ui.theme import LIGHT, stylesheet
 from app.workers import Workers
@@ -37,32 +43,109 @@ def cjk_family() -> str | None:
     return chinese[0] if chinese else None
 
 
-def qt_and_font_check() -> str:
-    """Self-test: the Qt platform plugin loads and a Simplified Chinese font is installed."""
+def _qt_app() -> QApplication:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    return app
+
+
+def qt_and_font_check(tr: Tr) -> tuple[Status, str]:
+    """Self-test: the Qt platform plugin loads and a Simplified Chinese font is installed."""
+    app = _qt_app()
     family = cjk_family()
     if family is None:
-        raise RuntimeError("no font with Simplified Chinese glyphs (install fonts-noto-cjk)")
-    return f"Qt platform {app.platformName()}, CJK font {family}"
+        return "fail", tr("selftest.no_font")
+    return "ok", tr("selftest.font_ok", platform=app.platformName(), family=family)
+
+
+NOTIFICATIONS_SERVICE = "org.freedesktop.Notifications"
+
+
+def _on_session_bus(name: str) -> bool | None:
+    """None when there is no session bus; else whether `name` is running or activatable."""
+    bus = QDBusConnection.sessionBus()
+    if not bus.isConnected():
+        return None
+    if bus.interface().isServiceRegistered(name).value():
+        return True
+    reply = QDBusInterface("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                           "org.freedesktop.DBus", bus).call("ListActivatableNames")
+    arguments = reply.arguments()
+    return bool(arguments) and name in arguments[0]
+
+
+def notifications_check(tr: Tr) -> tuple[Status, str]:
+    """Self-test: desktop popups can be shown. A warning, not a failure: alerts also show in
+    the window and play sound."""
+    _qt_app()
+    if sys.platform.startswith("linux"):
+        found = _on_session_bus(NOTIFICATIONS_SERVICE)
+        if found:
+            return "ok", tr("selftest.notify_ok", service=NOTIFICATIONS_SERVICE)
+        if found is None:
+            return "warn", tr("selftest.notify_no_bus")
+        return "warn", tr("selftest.notify_missing", service=NOTIFICATIONS_SERVICE)
+    if QSystemTrayIcon.isSystemTrayAvailable() and QSystemTrayIcon.supportsMessages():
+        return "ok", tr("selftest.notify_tray")
+    return "warn", tr("selftest.notify_no_tray")
+
+
+def gui_self_checks(tr: Tr) -> dict[str, GuiCheck]:
+    return {"qt_font": lambda: qt_and_font_check(tr),
+            "notifications": lambda: notifications_check(tr)}
+
+
+def icon_path() -> Path | None:
+    """The app icon, from the source tree or next to the packaged executable."""
+    for candidate in (Path(__file__).resolve().parents[2] / "resources" / "icons" / "kefudesk.svg",
+                      Path(sys.executable).resolve().parent / "kefudesk.svg"):
+        if candidate.exists():
+            return candidate
+    return None
 
 
 class AppShell:
-    """What `kefudesk` runs: the session flow plus the workers it owns."""
+    """What `kefudesk` runs: the first-run wizard if needed, then the session flow."""
 
-    def __init__(self, flow: SessionFlow, workers: Workers) -> None:
-        self.flow = flow
+    def __init__(self, make_flow: Callable[[str], SessionFlow], workers: Workers, *, tr: Tr,
+                 config: Config, server_url: str) -> None:
+        self.make_flow = make_flow
         self.workers = workers
+        self.tr_ = tr
+        self.config = config
+        self.flow: SessionFlow | None = make_flow(server_url) if server_url else None
+        self._first_run_task: asyncio.Future[None] | None = None
 
     def start(self) -> None:
-        self.flow.start()
+        if self.flow is not None:
+            self.flow.start()
+        else:
+            self._first_run_task = asyncio.ensure_future(self.first_run())
+
+    async def first_run(self) -> None:
+        """No server configured (none from IT either): ask for one, tested, before the login."""
+        async def probe(url: str, ca_bundle: str | None) -> ServerProbe:
+            return await self.workers.in_net(probe_server, url, ca_bundle)
+
+        QApplication.setQuitOnLastWindowClosed(False)  # between the wizard and the login
+        try:
+            url = await run_server_wizard(self.tr_, self.config, probe, None)
+            if not url:
+                QApplication.quit()
+                return
+            self.flow = self.make_flow(url)
+            self.flow.start()
+        finally:
+            QApplication.setQuitOnLastWindowClosed(True)
 
     def close(self) -> None:
-        runtime = self.flow.runtime
-        if runtime is not None:
-            runtime.engine.flush(2.0)
-        self.flow.shutdown_runtime()
+        if self.flow is not None:
+            runtime = self.flow.runtime
+            if runtime is not None:
+                runtime.engine.flush(2.0)
+            self.flow.shutdown_runtime()
         self.workers.shutdown()
 
 
@@ -94,7 +177,7 @@ def install_crash_hook(tr: Tr) -> None:
 
 
 def build_application(qt_app: QApplication, *, config: Config, server_url: str, data_dir: Path,
-                      language: str, demo: bool) -> AppShell | None:
+                      language: str, demo: bool) -> AppShell:
     tr = Tr(language)
     qt_app.setApplicationName("KefuDesk")
     qt_app.setApplicationDisplayName(tr("app.title"))
@@ -105,17 +188,22 @@ def build_application(qt_app: QApplication, *, config: Config, server_url: str, 
     qt_app.setStyleSheet(stylesheet(LIGHT))
     install_crash_hook(tr)
     MainThreadGarbageCollector(qt_app)
-    if not server_url:
-        QMessageBox.information(None, tr("app.title"), tr("login.fail.network"))
-        return None
-    auth = AuthService(server_url, ca_bundle=config.get("ca_bundle") or None,
-                       vault=CredentialVault(), device_id=config.device_id())
+    icon = icon_path()
+    if icon is not None:
+        qt_app.setWindowIcon(QIcon(str(icon)))
+    vault = CredentialVault()
     workers = Workers()
-    flow = SessionFlow(auth=auth, workers=workers, data_root=data_dir, tr=tr, palette=LIGHT,
-                       last_account=config.get("last_account"),
-                       auto_login=bool(config.get("auto_login")) and not demo)
-    if demo:
-        from app.demo import DEMO_ACCOUNT, DEMO_PASSWORD
 
-        flow.login.fill(DEMO_ACCOUNT, DEMO_PASSWORD)
-    return AppShell(flow, workers)
+    def make_flow(url: str) -> SessionFlow:
+        auth = AuthService(url, ca_bundle=config.get("ca_bundle") or None, vault=vault,
+                           device_id=config.device_id())
+        flow = SessionFlow(auth=auth, workers=workers, data_root=data_dir, tr=tr, palette=LIGHT,
+                           config=config, server_locked=demo,
+                           allow_auto_login=not demo)
+        if demo:
+            from app.demo import DEMO_ACCOUNT, DEMO_PASSWORD
+
+            flow.login.fill(DEMO_ACCOUNT, DEMO_PASSWORD)
+        return flow
+
+    return AppShell(make_flow, workers, tr=tr, config=config, server_url=server_url)

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.i18n import Tr
 from app.services.chat import MessageRow
-from app.ui.i18n import Tr
 from app.ui.theme import Palette
 from kefu_protocol.wire import MAX_MESSAGE_CHARS
 

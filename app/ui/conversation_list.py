@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
 )
 
+from app.i18n import Tr
 from app.services.chat import ConversationRow, SortKey
-from app.ui.i18n import Tr
 from app.ui.theme import Palette
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1

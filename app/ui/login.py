@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -17,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.i18n import Tr
 from app.services.auth import LoginFailure, account_is_valid
-from app.ui.i18n import Tr
 
 
 def failure_text(tr: Tr, failure: LoginFailure) -> str:
@@ -31,50 +33,99 @@ def failure_text(tr: Tr, failure: LoginFailure) -> str:
     return tr(f"login.fail.{failure.kind}")
 
 
+@dataclass(frozen=True)
+class LoginOptions:
+    """What the machine allows, from the settings in force (policy > user > defaults)."""
+
+    server_url: str
+    keyring_usable: bool
+    server_locked: bool = False
+    shared_computer: bool = False
+    auto_login_allowed: bool = True
+    problems: tuple[str, ...] = ()
+
+
 class LoginWindow(QWidget):
     """Collects account and password; the app does the signing in and reports back."""
 
     login_requested = Signal(str, str, bool)
     """account, password, remember (auto-login)."""
+    settings_requested = Signal()
+    about_requested = Signal()
+    change_server_requested = Signal()
 
-    def __init__(self, tr: Tr, *, server_url: str, keyring_usable: bool) -> None:
+    def __init__(self, tr: Tr, options: LoginOptions) -> None:
         super().__init__()
         self.tr_ = tr
         self.setWindowTitle(tr("login.title"))
-        self.setMinimumWidth(420)
-        self.server = QLabel(server_url)
+        self.setMinimumWidth(440)
+        self.problems = QLabel("\n".join([tr("config.banner"), *options.problems]))
+        self.problems.setObjectName("banner")
+        self.problems.setWordWrap(True)
+        self.problems.setVisible(bool(options.problems))
+        self.server = QLabel("")
         self.server.setObjectName("hint")
+        self.server.setWordWrap(True)
+        self.change_server = QPushButton(tr("login.change_server"))
+        self.change_server.setProperty("flat", True)
+        self.change_server.clicked.connect(self.change_server_requested.emit)
+        self.show_server(options.server_url, locked=options.server_locked)
         self.account = QLineEdit()
         self.account.setPlaceholderText(tr("login.account_hint"))
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.remember = QCheckBox(tr("login.remember"))
-        self.remember.setEnabled(keyring_usable)
+        can_remember = (options.keyring_usable and options.auto_login_allowed
+                        and not options.shared_computer)
+        self.remember.setEnabled(can_remember)
         self.message = QLabel("")
         self.message.setObjectName("error")
         self.message.setWordWrap(True)
-        self.keyring_note = QLabel(tr("login.no_keyring"))
+        if options.shared_computer:
+            note = tr("login.shared")
+        elif not options.auto_login_allowed:
+            note = tr("login.auto_login_off")
+        else:
+            note = tr("login.no_keyring") if not options.keyring_usable else ""
+        self.keyring_note = QLabel(note)
         self.keyring_note.setObjectName("hint")
         self.keyring_note.setWordWrap(True)
-        self.keyring_note.setVisible(not keyring_usable)
+        self.keyring_note.setVisible(bool(note))
         self.submit = QPushButton(tr("login.submit"))
         self.submit.setDefault(True)
         self.submit.clicked.connect(self._submit)
         self.password.returnPressed.connect(self._submit)
         self.account.returnPressed.connect(self.password.setFocus)
+        server_row = QHBoxLayout()
+        server_row.addWidget(self.server, 1)
+        server_row.addWidget(self.change_server)
         form = QFormLayout()
-        form.addRow(tr("login.server"), self.server)
+        form.addRow(tr("login.server"), server_row)
         form.addRow(tr("login.account"), self.account)
         form.addRow(tr("login.password"), self.password)
+        links = QHBoxLayout()
+        for key, signal in (("login.settings", self.settings_requested),
+                            ("login.about", self.about_requested)):
+            link = QPushButton(tr(key))
+            link.setProperty("flat", True)
+            link.clicked.connect(signal.emit)
+            links.addWidget(link)
+        links.addStretch(1)
         layout = QVBoxLayout(self)
         title = QLabel(tr("app.title"))
         title.setObjectName("chatTitle")
+        layout.addWidget(self.problems)
         layout.addWidget(title)
         layout.addLayout(form)
         layout.addWidget(self.remember)
         layout.addWidget(self.keyring_note)
         layout.addWidget(self.message)
         layout.addWidget(self.submit)
+        layout.addLayout(links)
+
+    def show_server(self, url: str, *, locked: bool) -> None:
+        self.server.setText(self.tr_("login.server_policy", url=url) if locked else url)
+        self.change_server.setVisible(not locked)
 
     def fill(self, account: str, password: str = "") -> None:
         self.account.setText(account)

@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from app.i18n import Tr
 from app.services.chat import MessageTooLong
 from app.services.runtime import Applied, Runtime, SyncStatus
 from app.ui.chat_panel import ChatPanel
 from app.ui.conversation_list import ConversationListModel, make_conversation_view
-from app.ui.i18n import Tr
 from app.ui.theme import Palette
 from app.workers import Workers
 
@@ -35,6 +35,8 @@ class MainWindow(QMainWindow):
 
     logout_requested = Signal()
     """The agent chose 注销 (log out)."""
+    settings_requested = Signal()
+    about_requested = Signal()
 
     def __init__(self, runtime: Runtime, workers: Workers, palette: Palette, tr: Tr) -> None:
         super().__init__()
@@ -94,8 +96,16 @@ class MainWindow(QMainWindow):
         quit_action = QAction(self.tr_("menu.quit"), self)
         quit_action.setShortcut("Ctrl+Q")
         quit_action.triggered.connect(self.close)
+        settings = QAction(self.tr_("menu.settings"), self)
+        settings.setShortcut("Ctrl+,")
+        settings.triggered.connect(self.settings_requested.emit)
+        menu.addAction(settings)
+        menu.addSeparator()
         menu.addAction(logout)
         menu.addAction(quit_action)
+        about = QAction(self.tr_("menu.about"), self)
+        about.triggered.connect(self.about_requested.emit)
+        self.menuBar().addMenu(self.tr_("menu.help")).addAction(about)
 
     # ---- sync feedback (Qt thread, via the bridge) ----------------------------------------
 

@@ -2,41 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QWidget
 from qasync import asyncSlot
 
+from app.config import Config
+from app.i18n import Tr, problem_text
 from app.models.store import ProfileInUse
 from app.services.auth import AuthService, LoginFailure, SignedIn
+from app.services.connection import ServerProbe, probe_server
 from app.services.runtime import Runtime, open_runtime
+from app.ui.about import AboutDialog, AboutFacts
 from app.ui.bridge import SyncBridge
-from app.ui.i18n import Tr
-from app.ui.login import LoginWindow, PasswordChangeDialog
+from app.ui.login import LoginOptions, LoginWindow, PasswordChangeDialog
 from app.ui.main_window import MainWindow
+from app.ui.modal import finished
+from app.ui.server_wizard import run_server_wizard
+from app.ui.settings_dialog import SettingsDialog
 from app.ui.theme import Palette
+from app.version import app_version
 from app.workers import Workers
 
 log = logging.getLogger(__name__)
-
-
-async def _finished(dialog: QDialog) -> int:
-    """Shows `dialog` modally without a nested event loop; resolves with its result code."""
-    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-
-    def done(code: int) -> None:
-        if not future.done():
-            future.set_result(code)
-
-    dialog.finished.connect(done)
-    dialog.open()
-    try:
-        return await future
-    finally:
-        dialog.finished.disconnect(done)
 
 
 class SessionFlow(QObject):
@@ -46,27 +36,73 @@ class SessionFlow(QObject):
     """The MainWindow, once an agent is signed in."""
 
     def __init__(self, *, auth: AuthService, workers: Workers, data_root: Path, tr: Tr,
-                 palette: Palette, last_account: str, auto_login: bool) -> None:
+                 palette: Palette, config: Config, server_locked: bool = False,
+                 allow_auto_login: bool = True) -> None:
         super().__init__()
         self.auth = auth
         self.workers = workers
         self.data_root = data_root
         self.tr_ = tr
         self.palette = palette
-        self.auto_login = auto_login
+        self.config = config
+        self.auto_login = (allow_auto_login and bool(config.get("auto_login"))
+                           and config.auto_login_permitted())
         self.runtime: Runtime | None = None
         self.main_window: MainWindow | None = None
         self.bridge = SyncBridge()
         state = auth.vault.state()
-        self.login = LoginWindow(tr, server_url=auth.server_url, keyring_usable=state.usable)
-        self.login.fill(last_account)
-        self.login.remember.setChecked(auto_login and state.usable)
+        self.login = LoginWindow(tr, LoginOptions(
+            server_url=auth.server_url, keyring_usable=state.usable,
+            server_locked=server_locked or config.locked("server_url"),
+            shared_computer=bool(config.get("shared_computer")),
+            auto_login_allowed=config.auto_login_permitted(),
+            problems=tuple(problem_text(tr, p) for p in config.problems)))
+        if not config.get("shared_computer"):
+            self.login.fill(config.get("last_account"))
+        self.login.remember.setChecked(self.auto_login and state.usable)
         self.login.login_requested.connect(self._login)
+        self.login.settings_requested.connect(lambda: self.open_settings(self.login))
+        self.login.about_requested.connect(lambda: self.open_about(self.login))
+        self.login.change_server_requested.connect(self._change_server)
 
     def start(self) -> None:
         self.login.show()
         if self.auto_login and self.login.account.text():
             self._resume(self.login.account.text())
+
+    # ---- dialogs shared by the login and main windows ---------------------------------------
+
+    async def probe(self, url: str, ca_bundle: str | None) -> ServerProbe:
+        return await self.workers.in_net(probe_server, url, ca_bundle)
+
+    @asyncSlot(object)
+    async def open_settings(self, parent: QWidget) -> None:
+        dialog = SettingsDialog(self.config, self.tr_, parent)
+        await finished(dialog)
+        if dialog.changed & {"server_url", "ca_bundle"} and self.runtime is None:
+            self.use_server(self.config.get("server_url"))
+
+    @asyncSlot(object)
+    async def open_about(self, parent: QWidget) -> None:
+        url = self.auth.server_url
+        facts = AboutFacts(app_version(), url, self.data_root, self.config.policy.path,
+                           self.config.policy.exists)
+        dialog = AboutDialog(self.tr_, facts, lambda: self.probe(url, self.auth.ca_bundle),
+                             parent)
+        dialog.ask_server()
+        await finished(dialog)
+
+    @asyncSlot()
+    async def _change_server(self) -> None:
+        url = await run_server_wizard(self.tr_, self.config, self.probe, self.login)
+        if url:
+            self.use_server(url)
+
+    def use_server(self, url: str) -> None:
+        """Signs in to another server from now on (the login window is showing)."""
+        self.auth = AuthService(url, ca_bundle=self.config.get("ca_bundle") or None,
+                                vault=self.auth.vault, device_id=self.auth.device_id)
+        self.login.show_server(url, locked=False)
 
     @asyncSlot(str)
     async def _resume(self, account: str) -> None:
@@ -99,7 +135,7 @@ class SessionFlow(QObject):
                                      remember: bool) -> SignedIn | None:
         dialog = PasswordChangeDialog(self.tr_, self.login)
         dialog.old.setText(old)
-        while await _finished(dialog) == QDialog.DialogCode.Accepted.value:
+        while await finished(dialog) == QDialog.DialogCode.Accepted.value:
             try:
                 await self.workers.in_net(self.auth.change_password, signed_in,
                                           dialog.old.text(), dialog.new.text())
@@ -117,7 +153,10 @@ class SessionFlow(QObject):
             self.login.show_text(self.tr_("login.fail.profile_in_use"))
             return
         self.runtime = runtime
+        self._remember(signed_in.account, remember)
         window = MainWindow(runtime, self.workers, self.palette, self.tr_)
+        window.settings_requested.connect(lambda: self.open_settings(window))
+        window.about_requested.connect(lambda: self.open_about(window))
         self.bridge.status_changed.connect(window.show_status)
         self.bridge.changes_applied.connect(window.apply_changes)
         window.logout_requested.connect(self._logout)
@@ -128,6 +167,12 @@ class SessionFlow(QObject):
         await self.workers.in_db(runtime.chat.set_presence, "online")
         window.presence.setCurrentIndex(0)
         self.main_window_shown.emit(window)
+
+    def _remember(self, account: str, remember: bool) -> None:
+        """The next start offers this account, and auto-login if chosen (not on shared desks)."""
+        self.config.remember_account(account)
+        if self.config.auto_login_permitted() and not self.config.locked("auto_login"):
+            self.config.set("auto_login", remember)
 
     def _open(self, signed_in: SignedIn, remember: bool) -> Runtime:
         return open_runtime(signed_in, auth=self.auth, data_root=self.data_root,
@@ -155,5 +200,5 @@ class SessionFlow(QObject):
 
     def shutdown_runtime(self) -> None:
         if self.runtime is not None:
-            self.runtime.stop()
+            self.runtime.stop(clear_cache=bool(self.config.get("shared_computer")))
             self.runtime = None

@@ -18,7 +18,8 @@ COMPOSITION_ROOT = "app.main"
 
 WIDGET_MODULES = ("PySide6.QtWidgets", "qasync")
 QT_MODULES = ("PySide6", "shiboken6")
-NO_QT = ("app.models", "app.sync", "app.services", "app.workers", "app.config")
+NO_QT = ("app.models", "app.sync", "app.services", "app.workers", "app.config", "app.settings",
+         "app.policy", "app.i18n", "app.selftest", "app.version")
 SERVER_ALLOWED_IN = ("app.main", "app.demo")
 UI_FORBIDDEN = ("sqlalchemy", "requests")
 SERVER_FORBIDDEN = ("PySide6", "shiboken6", "qasync", "app")

@@ -11,9 +11,11 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
+from app.config import Config
+from app.i18n import Tr
+from app.policy import Policy
 from app.services.auth import AuthService
 from app.services.credentials import CredentialVault
-from app.ui.i18n import Tr
 from app.ui.session_flow import SessionFlow
 from app.ui.theme import LIGHT
 from app.workers import Workers
@@ -51,13 +53,14 @@ class App:
     """The app's windows and services for one test, without build_application's globals."""
 
     def __init__(self, server_url: str, data_root: Path, *, keyring_backend: Any = None,
-                 language: str = "zh") -> None:
+                 language: str = "zh", policy: Policy | None = None) -> None:
         self.vault = CredentialVault(keyring_backend or MemoryKeyring())
         self.auth = AuthService(server_url, ca_bundle=None, vault=self.vault, device_id="ui")
         self.workers = Workers()
+        self.config = Config(data_root / "settings.json",
+                             policy or Policy(data_root / "no-deploy.toml"))
         self.flow = SessionFlow(auth=self.auth, workers=self.workers, data_root=data_root,
-                                tr=Tr(language), palette=LIGHT, last_account="",
-                                auto_login=False)
+                                tr=Tr(language), palette=LIGHT, config=self.config)
 
     async def sign_in(self, account: str, password: str) -> Any:
         self.flow.start()

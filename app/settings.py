@@ -1,0 +1,144 @@
+"""Every setting declared once (key, type, default, who may change it); how values are checked."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    type: type
+    default: Any
+    description: str
+    """For IT and docs; the settings dialog words it through the catalog (`setting.<key>`)."""
+    user: bool = True
+    """Shown in the settings dialog; False for machine policy and what the app keeps itself."""
+    roaming: bool = False
+    """Follows the agent to any desk (synced as `setting.set`)."""
+    choices: tuple[Any, ...] = ()
+    bounds: tuple[int, int] | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("server_url", str, "", "Sync server address (https://…; http only to this machine)"),
+    Setting("ca_bundle", str, "", "PEM file of extra trusted certificate authorities"),
+    Setting("language", str, "zh", "User interface language", roaming=True,
+            choices=("zh", "en")),
+    Setting("auto_login", bool, False, "Sign in with the keyring's token at start (H1.9)"),
+    Setting("log_level", str, "INFO", "Detail of the local log (DEBUG for diagnostics)",
+            choices=LOG_LEVELS),
+    Setting("shared_computer", bool, False,
+            "Shared desk (H1.8): no remembered account or auto-login; the cache is cleared "
+            "when the agent logs out", user=False),
+    Setting("auto_login_allowed", bool, True, "Whether agents may turn on auto-login",
+            user=False),
+    Setting("idle_timeout_min", int, 30, "Minutes idle before the client goes offline (H1.6)",
+            user=False, bounds=(1, 480)),
+    Setting("last_account", str, "", "The account last signed in on this computer", user=False),
+    Setting("device_id", str, "", "This installation's id, sent with logins", user=False),
+)
+BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """What is wrong and where: the file, the key, a kind the catalog words, and fields."""
+
+    source: str
+    key: str
+    kind: str
+    """syntax | unknown_key | wrong_type | bad_choice | out_of_range | bad_url | insecure_url |
+    ca_missing | ca_not_pem | locked_unknown | unreadable"""
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        details = ", ".join(f"{k}={v}" for k, v in self.fields.items())
+        where = f"{self.source}: {self.key}" if self.key else self.source
+        return f"{where}: {self.kind}" + (f" ({details})" if details else "")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_problem(url: str) -> str | None:
+    """None if `url` is a usable server address: https, or http to this machine only."""
+    parts = urlsplit(url.strip())
+    try:
+        hostname = parts.hostname
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return "bad_url"
+    if parts.scheme not in ("http", "https") or not hostname:
+        return "bad_url"
+    if parts.scheme == "http" and not is_loopback(hostname):
+        return "insecure_url"
+    return None
+
+
+def _ca_problem(path: str) -> tuple[str, dict[str, str]] | None:
+    try:
+        head = Path(path).read_bytes()[:1_000_000]
+    except OSError as exc:
+        return "ca_missing", {"path": path, "error": exc.strerror or type(exc).__name__}
+    if b"-----BEGIN CERTIFICATE-----" not in head:
+        return "ca_not_pem", {"path": path}
+    return None
+
+
+def check_value(source: str, key: str, value: Any) -> ConfigProblem | None:
+    """One value against its declaration; None when it may be used."""
+    setting = BY_KEY.get(key)
+    if setting is None:
+        return ConfigProblem(source, key, "unknown_key")
+    right_type = isinstance(value, setting.type) and not (
+        setting.type is int and isinstance(value, bool))
+    if not right_type:
+        return ConfigProblem(source, key, "wrong_type",
+                             {"expected": setting.type.__name__, "value": repr(value)})
+    if setting.choices and value not in setting.choices:
+        return ConfigProblem(source, key, "bad_choice",
+                             {"value": repr(value), "choices": " / ".join(setting.choices)})
+    if setting.bounds and not setting.bounds[0] <= value <= setting.bounds[1]:
+        low, high = setting.bounds
+        return ConfigProblem(source, key, "out_of_range",
+                             {"value": str(value), "low": str(low), "high": str(high)})
+    if key == "server_url" and value:
+        kind = url_problem(value)
+        if kind:
+            return ConfigProblem(source, key, kind, {"value": value})
+    if key == "ca_bundle" and value:
+        found = _ca_problem(value)
+        if found:
+            return ConfigProblem(source, key, found[0], found[1])
+    return None
+
+
+def parse_text(key: str, text: str) -> Any:
+    """A value typed on a command line (`shared_computer=true`) as its declared type."""
+    setting = BY_KEY.get(key)
+    if setting is None or setting.type is str:
+        return text
+    if setting.type is bool:
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        return text
