@@ -3,6 +3,7 @@ remove, purge (issue 4). Needs root and dpkg, as CI has."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -64,12 +65,12 @@ def deb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
     proc.stop()
 
 
-def _self_test(server_url: str, home: Path) -> subprocess.CompletedProcess[str]:
+def _self_test(home: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DBUS_", "XDG_RUNTIME", "KEFU_"))}
     env.update(HOME=str(home), QT_QPA_PLATFORM="offscreen")
     script = ("echo -n unlock | gnome-keyring-daemon --unlock --components=secrets >/dev/null"
-              f" && /usr/bin/kefudesk --self-test --server {server_url}")
+              " && /usr/bin/kefudesk --self-test --json")
     return subprocess.run(["dbus-run-session", "--", "bash", "-c", script], env=env,
                           capture_output=True, text=True, timeout=120, cwd="/")
 
@@ -91,9 +92,19 @@ def test_install_self_test_upgrade_remove_purge(
                                 "/usr/share/applications/kefudesk.desktop"],
                                capture_output=True, text=True)
         assert valid.returncode == 0, valid.stdout + valid.stderr
-    checked = _self_test(deb_server.url, home)
+    # IT pre-configures the machine with the installed app's own command, then checks it.
+    written = subprocess.run(["/usr/bin/kefudesk", "--write-deploy-config",
+                              f"server_url={deb_server.url}", "locked=server_url"],
+                             capture_output=True, text=True, timeout=60,
+                             env={k: v for k, v in os.environ.items() if not k.startswith("KEFU_")})
+    assert written.returncode == 0, written.stderr
+    assert Path("/etc/kefudesk/deploy.toml").exists()
+    checked = _self_test(home)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "self-test passed" in checked.stdout
+    report = json.loads(checked.stdout)
+    assert report["passed"] and report["version"] == "0.1.0"
+    server = next(c for c in report["checks"] if c["id"] == "server")
+    assert server["status"] == "ok" and deb_server.url in server["detail"]
     # The agent's data and settings, written by the installed app, survive an upgrade.
     data = home / ".local" / "share" / "KefuDesk"
     settings = home / ".config" / "KefuDesk" / "settings.json"
@@ -108,11 +119,9 @@ def test_install_self_test_upgrade_remove_purge(
     assert _installed_version() == "install ok installed 0.1.1"
     assert marker.read_text(encoding="utf-8") == "agent data"
     assert settings.read_text(encoding="utf-8") == '{"language": "en"}'
-    assert _self_test(deb_server.url, home).returncode == 0
+    assert _self_test(home).returncode == 0, "the machine policy survives the upgrade"
     version = subprocess.run(["/usr/bin/kefudesk", "--version"], capture_output=True, text=True)
     assert version.stdout.strip() == "KefuDesk 0.1.0", "the app reports the project version"
-    Path("/etc/kefudesk").mkdir(exist_ok=True)
-    (Path("/etc/kefudesk") / "deploy.toml").write_text('server_url = "https://kefu.example"\n')
     removed = subprocess.run(["dpkg", "-r", "kefudesk"], capture_output=True, text=True)
     assert removed.returncode == 0, removed.stderr
     assert not Path("/opt/kefudesk").exists() and not Path("/usr/bin/kefudesk").exists()
