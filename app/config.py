@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 APP_NAME = "KefuDesk"
 
 Source = Literal["policy", "user", "default"]
+LockReason = Literal["policy", "shared_computer", "auto_login_off"]
 
 
 def data_root() -> Path:
@@ -75,8 +76,19 @@ class Config:
             return "policy"
         return "user" if key in self._values else "default"
 
+    def lock_reason(self, key: str) -> LockReason | None:
+        """Why the user may not change `key`: IT's file sets or locks it, or another policy
+        value rules it out (auto-login on a shared computer, or where IT forbids it)."""
+        if self.policy.locks(key):
+            return "policy"
+        if key == "auto_login" and self.get("shared_computer"):
+            return "shared_computer"
+        if key == "auto_login" and not self.get("auto_login_allowed"):
+            return "auto_login_off"
+        return None
+
     def locked(self, key: str) -> bool:
-        return self.policy.locks(key)
+        return self.lock_reason(key) is not None
 
     def set(self, key: str, value: Any) -> None:
         """Saves a user setting; refuses locked keys and invalid values."""

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLayout,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -64,8 +65,7 @@ class AboutDialog(QDialog):
         form = QFormLayout()
         self.labels: dict[str, QLabel] = {}
         for key, value in self.rows.items():
-            label = QLabel(value)
-            label.setWordWrap(True)
+            label = QLabel(value)  # one line each: paths stay whole, easy to select
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.labels[key] = label
             form.addRow(tr(key), label)
@@ -77,6 +77,8 @@ class AboutDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        # The dialog fits its rows (wrapped labels otherwise leave it too tall on first show).
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
         layout.addWidget(title)
         layout.addLayout(form)
         layout.addWidget(copy)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTimer, QTranslator
 from PySide6.QtDBus import QDBusConnection, QDBusInterface
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
@@ -95,6 +95,21 @@ def notifications_check(tr: Tr) -> tuple[Status, str]:
 def gui_self_checks(tr: Tr) -> dict[str, GuiCheck]:
     return {"qt_font": lambda: qt_and_font_check(tr),
             "notifications": lambda: notifications_check(tr)}
+
+
+def install_qt_translations(qt_app: QApplication, language: str) -> QTranslator | None:
+    """Qt's own words (Save, Cancel, Close, the context menus) in the interface language;
+    the translator is owned by `qt_app`. None for English or when Qt has no catalog."""
+    if language != "zh":
+        return None
+    translator = QTranslator(qt_app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if not translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase",
+                           "_", folder):
+        log.warning("no Qt translations for zh_CN in %s", folder)
+        return None
+    qt_app.installTranslator(translator)
+    return translator
 
 
 def icon_path() -> Path | None:
@@ -181,6 +196,7 @@ def build_application(qt_app: QApplication, *, config: Config, server_url: str, 
     tr = Tr(language)
     qt_app.setApplicationName("KefuDesk")
     qt_app.setApplicationDisplayName(tr("app.title"))
+    install_qt_translations(qt_app, tr.language)
     family = cjk_family()
     font = QFont(family) if family else QFont()
     font.setPointSize(10)

@@ -73,9 +73,10 @@ class SettingsDialog(QDialog):
             self.editors[setting.key] = editor
             row = QVBoxLayout()
             row.addWidget(editor)
-            if config.locked(setting.key):
+            reason = config.lock_reason(setting.key)
+            if reason is not None:
                 editor.setEnabled(False)
-                note = QLabel(tr("settings.locked", source=str(config.policy.path)))
+                note = QLabel(tr(f"settings.locked.{reason}", source=str(config.policy.path)))
                 note.setObjectName("hint")
                 note.setWordWrap(True)
                 editor.setToolTip(note.text())

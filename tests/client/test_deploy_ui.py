@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 import qasync
 from PySide6.QtCore import qVersion
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
-from app.config import Config
+from app.config import Config, SettingLocked
 from app.i18n import Tr
 from app.policy import load_policy
 from app.ui.about import AboutDialog
-from app.ui.app import AppShell
+from app.ui.app import AppShell, install_qt_translations
 from app.ui.server_wizard import ServerWizard
 from app.ui.session_flow import SessionFlow
 from app.ui.settings_dialog import SettingsDialog
@@ -62,6 +62,40 @@ def test_locked_settings_are_greyed_with_the_reason(qtbot: QtBot, tmp_path: Path
     again.restore_defaults()
     assert again.editors["log_level"].currentData() == "INFO"
     assert Config(config.path, config.policy).get("log_level") == "INFO"
+
+
+@pytest.mark.parametrize(("policy", "reason"), [
+    ("shared_computer = true\n", "公用电脑不能自动登录"),
+    ("auto_login_allowed = false\n", "IT 已禁止在本机自动登录"),
+])
+def test_auto_login_is_greyed_where_the_policy_rules_it_out(
+        qtbot: QtBot, tmp_path: Path, policy: str, reason: str) -> None:
+    path = _policy(tmp_path, policy)
+    config = Config(tmp_path / "settings.json", load_policy(path))
+    dialog = SettingsDialog(config, Tr("zh"))
+    qtbot.addWidget(dialog)
+    assert not dialog.editors["auto_login"].isEnabled()
+    assert reason in dialog.lock_notes["auto_login"].text()
+    assert str(path) in dialog.lock_notes["auto_login"].text()
+    with pytest.raises(SettingLocked):
+        config.set("auto_login", True)
+
+
+def test_qt_own_buttons_speak_chinese(qtbot: QtBot) -> None:
+    qt_app = QApplication.instance()
+    assert isinstance(qt_app, QApplication)
+    assert install_qt_translations(qt_app, "en") is None
+    translator = install_qt_translations(qt_app, "zh")
+    assert translator is not None, "PySide6 ships qtbase_zh_CN.qm"
+    try:
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        qtbot.addWidget(buttons)
+        texts = {buttons.button(b).text().replace("&", "") for b in (
+            QDialogButtonBox.StandardButton.Save, QDialogButtonBox.StandardButton.Cancel)}
+        assert texts == {"保存", "取消"}
+    finally:
+        qt_app.removeTranslator(translator)
 
 
 def test_the_login_window_explains_bad_configuration_and_who_set_the_server(
