@@ -69,6 +69,10 @@ class LoginWindow(QWidget):
         self.change_server = QPushButton(tr("login.change_server"))
         self.change_server.setProperty("flat", True)
         self.change_server.clicked.connect(self.change_server_requested.emit)
+        self.server_state = QLabel("")
+        self.server_state.setObjectName("error")
+        self.server_state.setWordWrap(True)
+        self.server_state.setVisible(False)
         self.show_server(options.server_url, locked=options.server_locked)
         self.account = QLineEdit()
         self.account.setPlaceholderText(tr("login.account_hint"))
@@ -117,6 +121,7 @@ class LoginWindow(QWidget):
         layout.addWidget(self.problems)
         layout.addWidget(title)
         layout.addLayout(form)
+        layout.addWidget(self.server_state)
         layout.addWidget(self.remember)
         layout.addWidget(self.keyring_note)
         layout.addWidget(self.message)
@@ -126,6 +131,14 @@ class LoginWindow(QWidget):
     def show_server(self, url: str, *, locked: bool) -> None:
         self.server.setText(self.tr_("login.server_policy", url=url) if locked else url)
         self.change_server.setVisible(not locked)
+        self.show_server_problem("")
+
+    def show_server_problem(self, text: str) -> None:
+        """What a check of the server found wrong, under its address ("" hides it)."""
+        self.server_state.setText(text)
+        self.server_state.setVisible(bool(text))
+        if self.isVisible():
+            self.adjustSize()  # room for the wrapped lines
 
     def fill(self, account: str, password: str = "") -> None:
         self.account.setText(account)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -67,8 +68,31 @@ class SessionFlow(QObject):
 
     def start(self) -> None:
         self.login.show()
+        self.check_server()
         if self.auto_login and self.login.account.text():
             self._resume(self.login.account.text())
+
+    @asyncSlot()
+    async def check_server(self) -> None:
+        """Tells the agent at once, under the address, if the server cannot be used, and
+        where the address came from (IT's policy, their settings, the command line)."""
+        auth = self.auth
+        try:
+            probe = await self.probe(auth.server_url, auth.ca_bundle)
+        except (asyncio.CancelledError, RuntimeError):  # the app is closing
+            return
+        if auth is not self.auth or probe.ok:
+            return
+        problem = self.tr_(f"probe.{probe.outcome}", url=probe.url)
+        self.login.show_server_problem(self.tr_("login.server_problem", problem=problem,
+                                                origin=self._server_origin(auth.server_url)))
+
+    def _server_origin(self, url: str) -> str:
+        if url != self.config.get("server_url"):
+            return self.tr_("login.origin.command_line")
+        if self.config.source("server_url") == "policy":
+            return self.tr_("login.origin.policy", path=str(self.config.policy.path))
+        return self.tr_("login.origin.user", path=str(self.config.path))
 
     # ---- dialogs shared by the login and main windows ---------------------------------------
 
@@ -103,6 +127,7 @@ class SessionFlow(QObject):
         self.auth = AuthService(url, ca_bundle=self.config.get("ca_bundle") or None,
                                 vault=self.auth.vault, device_id=self.auth.device_id)
         self.login.show_server(url, locked=False)
+        self.check_server()
 
     @asyncSlot(str)
     async def _resume(self, account: str) -> None:

@@ -115,6 +115,29 @@ def test_the_login_window_explains_bad_configuration_and_who_set_the_server(
         app.close()
 
 
+@pytest.mark.parametrize("from_policy", [True, False])
+def test_an_unreachable_server_is_named_with_where_its_address_came_from(
+        qtbot: QtBot, aloop: qasync.QEventLoop, tmp_path: Path, from_policy: bool) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    path = _policy(tmp_path, f'server_url = "{dead}"\n' if from_policy else "")
+    app = App(dead, tmp_path, policy=load_policy(path), language="en")
+    try:
+        app.flow.start()
+        state = app.flow.login.server_state
+
+        async def shown() -> str:
+            return await until(lambda: state.isVisibleTo(app.flow.login) and state.text())
+
+        text = run(aloop, shown())
+        assert f"Cannot reach {dead}" in text
+        if from_policy:
+            assert f"IT set this address in {path}" in text
+        else:
+            assert "--server" in text
+    finally:
+        app.close()
+
+
 @pytest.fixture()
 def shells(tmp_path: Path) -> Iterator[Callable[[Config, str], tuple[AppShell, list[str]]]]:
     """Builds an AppShell as `kefudesk` does; records the servers it made a login flow for."""
