@@ -61,11 +61,6 @@ class Config:
                     user_problems.append(problem)
         self.problems: list[ConfigProblem] = [*self.policy.problems, *user_problems]
 
-    @classmethod
-    def load(cls) -> Config:
-        """The real files of this machine and user."""
-        return cls(config_path(), load_policy())
-
     def get(self, key: str) -> Any:
         if key in self.policy.values:
             return self.policy.values[key]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from app.sync.client import (
@@ -69,7 +69,6 @@ def probe_server(url: str, ca_bundle: str | None = None, timeout: float = 8.0) -
                         protocol=protocol if isinstance(protocol, int) else None,
                         tls=client.base_url.startswith("https://"), ca_bundle=ca_bundle)
     if protocol != PROTOCOL_VERSION:
-        return ServerProbe(probe.url, "incompatible", f"server protocol {protocol}, "
-                           f"client protocol {PROTOCOL_VERSION}", probe.version, probe.database,
-                           probe.protocol, probe.tls, ca_bundle)
+        return replace(probe, outcome="incompatible", detail=f"server protocol {protocol}, "
+                       f"client protocol {PROTOCOL_VERSION}")
     return probe

@@ -35,12 +35,15 @@ class Runtime:
         """Stops syncing and closes the cache. `clear_cache` (shared computer, H1.8) deletes
         this profile's cache, but only when nothing is left to send; returns True if deleted."""
         self.engine.stop()
-        with self.store.read() as session:
-            unsent = outbox.pending_count(session)
+        unsent = 0
+        if clear_cache:
+            with self.store.read() as session:
+                unsent = outbox.pending_count(session)
         self.store.close()
-        if not clear_cache or unsent:
-            if unsent and clear_cache:
-                log.warning("shared computer: cache kept, %d intent(s) not yet sent", unsent)
+        if not clear_cache:
+            return False
+        if unsent:
+            log.warning("shared computer: cache kept, %d intent(s) not yet sent", unsent)
             return False
         shutil.rmtree(self.store.path.parent, ignore_errors=True)
         return True

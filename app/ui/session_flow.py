@@ -196,7 +196,7 @@ class SessionFlow(QObject):
     def _remember(self, account: str, remember: bool) -> None:
         """The next start offers this account, and auto-login if chosen (not on shared desks)."""
         self.config.remember_account(account)
-        if self.config.auto_login_permitted() and not self.config.locked("auto_login"):
+        if not self.config.locked("auto_login"):  # policy, shared computer, IT forbids it
             self.config.set("auto_login", remember)
 
     def _open(self, signed_in: SignedIn, remember: bool) -> Runtime:
