@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.i18n_session import SESSION_TEXT
+from app.i18n_workstation import WORKSTATION_TEXT
 from app.settings import ConfigProblem
 
 # key -> (简体中文, English). Templates take named fields so translators can move them.
-CATALOG: dict[str, tuple[str, str]] = {
+_BASE_TEXT: dict[str, tuple[str, str]] = {
     "app.title": ("客服台", "KefuDesk"),
     "login.title": ("登录 · 客服台", "Sign in · KefuDesk"),
     "login.server": ("服务器", "Server"),
@@ -218,6 +220,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "error.unexpected": ("操作没有完成。已记录日志，您的消息不会丢失。",
                          "That did not finish. It was logged; no message was lost."),
 }
+
+CATALOG: dict[str, tuple[str, str]] = {**_BASE_TEXT, **SESSION_TEXT, **WORKSTATION_TEXT}
 
 
 class Tr:

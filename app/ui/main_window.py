@@ -37,6 +37,12 @@ class MainWindow(QMainWindow):
     """The agent chose 注销 (log out)."""
     settings_requested = Signal()
     about_requested = Signal()
+    away_requested = Signal()
+    """The agent chose 离开 (away, H1.7): the session flow locks the window."""
+    presence_requested = Signal(str)
+    """The agent picked a status other than away: online | busy | offline."""
+    auto_login_toggled = Signal(bool)
+    """The agent switched auto-login for this desk on or off (H1.9)."""
 
     def __init__(self, runtime: Runtime, workers: Workers, palette: Palette, tr: Tr) -> None:
         super().__init__()
@@ -215,9 +221,16 @@ class MainWindow(QMainWindow):
         await self.workers.in_db(self.runtime.chat.retry, outbox_seq)
         self._reload_chat()
 
-    @asyncSlot(int)
-    async def _presence_chosen(self, position: int) -> None:
-        await self.workers.in_db(self.runtime.chat.set_presence, PRESENCE[position])
+    def _presence_chosen(self, position: int) -> None:
+        status = PRESENCE[position]
+        if status == "away":
+            self.away_requested.emit()
+        else:
+            self.presence_requested.emit(status)
+
+    def show_presence(self, status: str) -> None:
+        """Shows the status the session flow has set (after login, lock, idle, unlock)."""
+        self.presence.setCurrentIndex(PRESENCE.index(status))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.closed = True

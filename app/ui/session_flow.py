@@ -185,12 +185,13 @@ class SessionFlow(QObject):
         self.bridge.status_changed.connect(window.show_status)
         self.bridge.changes_applied.connect(window.apply_changes)
         window.logout_requested.connect(self._logout)
+        window.presence_requested.connect(self._set_presence)
         window.show_status(runtime.engine.status)
         self.main_window = window
         self.login.hide()
         window.show()
         await self.workers.in_db(runtime.chat.set_presence, "online")
-        window.presence.setCurrentIndex(0)
+        window.show_presence("online")
         self.main_window_shown.emit(window)
 
     def _remember(self, account: str, remember: bool) -> None:
@@ -204,6 +205,11 @@ class SessionFlow(QObject):
                             workers=self.workers, remember=remember,
                             on_status=self.bridge.report_status,
                             on_changes=self.bridge.report_changes)
+
+    @asyncSlot(str)
+    async def _set_presence(self, status: str) -> None:
+        if self.runtime is not None:
+            await self.workers.in_db(self.runtime.chat.set_presence, status)
 
     @asyncSlot()
     async def _logout(self) -> None:

@@ -85,3 +85,12 @@ def test_each_problem_kind_reads_as_a_sentence_in_both_languages() -> None:
         for language in ("zh", "en"):
             text = problem_text(Tr(language), problem)
             assert "/etc/kefudesk/deploy.toml" in text and "config." not in text, (kind, text)
+
+
+def test_no_key_is_defined_in_two_text_modules() -> None:
+    from app.i18n import _BASE_TEXT
+    from app.i18n_session import SESSION_TEXT
+    from app.i18n_workstation import WORKSTATION_TEXT
+
+    parts = [set(_BASE_TEXT), set(SESSION_TEXT), set(WORKSTATION_TEXT)]
+    assert sum(len(p) for p in parts) == len(CATALOG), "a key is defined twice"
