@@ -43,6 +43,17 @@ SETTINGS: tuple[Setting, ...] = (
             user=False, bounds=(1, 480)),
     Setting("last_account", str, "", "The account last signed in on this computer", user=False),
     Setting("device_id", str, "", "This installation's id, sent with logins", user=False),
+    Setting("auto_pin_vip_level", int, 2,
+            "Conversations of customers at this VIP level or above stay on top (0 = off)",
+            roaming=True, bounds=(0, 10)),
+    Setting("list_view", str, "all", "The conversation list's view", user=False,
+            choices=("all", "mine", "queue", "waiting", "closed")),
+    Setting("list_sort", str, "activity", "The conversation list's order", user=False,
+            choices=("activity", "urgency", "nickname", "order")),
+    Setting("window_geometry", str, "", "Main window position and size (Qt, base64)",
+            user=False),
+    Setting("window_splitter", str, "", "Widths of the list, chat and customer panel (Qt, "
+            "base64)", user=False),
 )
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 

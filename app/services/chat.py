@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models.store import Store
-from app.models.tables import Conversation, Customer, Message, Outbox, Record
+from app.models.tables import Message, Outbox, Record
+from app.services.listing import ConversationRow, ListingService, ListQuery, SortKey
 from app.sync import apply, outbox
 from kefu_protocol.wire import MAX_MESSAGE_CHARS
 
@@ -23,21 +24,6 @@ class MessageTooLong(Exception):
         super().__init__(length)
         self.length = length
         self.limit = MAX_MESSAGE_CHARS
-
-
-@dataclass(frozen=True)
-class ConversationRow:
-    id: str
-    nickname: str
-    vip_level: int
-    last_message_text: str
-    last_message_at: dt.datetime | None
-    waiting_since: dt.datetime | None
-    unread: int
-    state: str
-    pinned: bool
-    mine: bool
-    order_no: str
 
 
 @dataclass(frozen=True)
@@ -56,16 +42,7 @@ def _time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
-# The list's order (pinned first, latest activity first, then id) as a comparable value.
-SortKey = tuple[int, float, str]
-
-
-def sort_key(conversation_id: str, pinned: bool, activity_at: str | None) -> SortKey:
-    stamp = dt.datetime.fromisoformat(activity_at).timestamp() if activity_at else 0.0
-    return (0 if pinned else 1, -stamp, conversation_id)
-
-
-_ACTIVITY = func.coalesce(Conversation.last_message_at, Conversation.created_at)
+__all__ = ["ChatService", "ConversationRow", "MessageRow", "MessageTooLong", "SortKey"]
 
 
 class ChatService:
@@ -75,52 +52,23 @@ class ChatService:
         self.store = store
         self.agent_id = agent_id
         self.poke = poke
+        self.listing = ListingService(store, agent_id=agent_id)
 
     # ---- reads ----------------------------------------------------------------------------
 
-    def conversation_order(self) -> list[tuple[str, SortKey]]:
-        """Open conversations with their sort keys, pinned first, then latest activity:
-        ordered in SQL by the covering index `ix_conversation_list` (an index-only scan)."""
-        stmt = (select(Conversation.id, Conversation.pinned, _ACTIVITY)
-                .where(Conversation.state != "closed")
-                .order_by(Conversation.pinned.desc(), _ACTIVITY.desc(), Conversation.id))
-        with self.store.read() as session:
-            rows = session.execute(stmt).all()
-        return [(cid, sort_key(cid, pinned, at)) for cid, pinned, at in rows]
+    def conversation_order(self, query: ListQuery | None = None) -> list[tuple[str, SortKey]]:
+        return self.listing.order(query or ListQuery())
 
-    def conversation_ids(self) -> list[str]:
-        return [cid for cid, _key in self.conversation_order()]
+    def conversation_ids(self, query: ListQuery | None = None) -> list[str]:
+        return [cid for cid, _key in self.conversation_order(query)]
 
-    def sort_keys(self, ids: list[str]) -> dict[str, SortKey | None]:
-        """Where each conversation belongs in the list; None when it is not listed."""
-        stmt = select(Conversation.id, Conversation.pinned, _ACTIVITY, Conversation.state).where(
-            Conversation.id.in_(ids))
-        with self.store.read() as session:
-            found = {cid: (sort_key(cid, pinned, at) if state != "closed" else None)
-                     for cid, pinned, at, state in session.execute(stmt)}
-        return {cid: found.get(cid) for cid in ids}
+    def sort_keys(self, ids: list[str],
+                  query: ListQuery | None = None) -> dict[str, SortKey | None]:
+        return self.listing.keys(ids, query or ListQuery())
 
-    def conversation_rows(self, ids: list[str]) -> dict[str, ConversationRow]:
-        if not ids:
-            return {}
-        stmt = (
-            select(Conversation, Customer.nickname, Customer.vip_level)
-            .outerjoin(Customer, Customer.id == Conversation.customer_id)
-            .where(Conversation.id.in_(ids))
-        )
-        with self.store.read() as session:
-            rows = session.execute(stmt).all()
-        return {
-            conv.id: ConversationRow(
-                id=conv.id, nickname=nickname or "访客", vip_level=vip or 0,
-                last_message_text=conv.last_message_text,
-                last_message_at=_time(conv.last_message_at),
-                waiting_since=_time(conv.awaiting_reply_since), unread=conv.unread,
-                state=conv.state, pinned=conv.pinned, mine=conv.agent_id == self.agent_id,
-                order_no=conv.order_no,
-            )
-            for conv, nickname, vip in rows
-        }
+    def conversation_rows(self, ids: list[str],
+                          query: ListQuery | None = None) -> dict[str, ConversationRow]:
+        return self.listing.rows(ids, query or ListQuery())
 
     def messages(self, conversation_id: str, *, limit: int = 200) -> list[MessageRow]:
         """Synced history (oldest first) followed by this desk's queued or refused sends."""

@@ -2,150 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from PySide6.QtCore import (
-    QAbstractListModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QRect,
-    QSize,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent, QPainter, QPen
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QListView,
     QPlainTextEdit,
     QPushButton,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
 from app.i18n import Tr
 from app.services.chat import MessageRow
+from app.ui.message_view import MessageListModel, MessageView, with_days
 from app.ui.theme import Palette
 from kefu_protocol.wire import MAX_MESSAGE_CHARS
-
-MESSAGE_ROLE = Qt.ItemDataRole.UserRole + 1
-AnyIndex = QModelIndex | QPersistentModelIndex
-
-
-class MessageListModel(QAbstractListModel):
-    """The loaded messages of one conversation, oldest first."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._rows: list[MessageRow] = []
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return row.text
-        if role == MESSAGE_ROLE:
-            return row
-        return None
-
-    def set_rows(self, rows: list[MessageRow]) -> None:
-        """Appends when the new list extends the old one; otherwise replaces it."""
-        old = self._rows
-        if len(rows) >= len(old) and [r.id for r in rows[:len(old)]] == [r.id for r in old]:
-            for position, (before, after) in enumerate(zip(old, rows, strict=False)):
-                if before != after:
-                    self._rows[position] = after
-                    self.dataChanged.emit(self.index(position), self.index(position))
-            if len(rows) > len(old):
-                self.beginInsertRows(QModelIndex(), len(old), len(rows) - 1)
-                self._rows = list(rows)
-                self.endInsertRows()
-            return
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, position: int) -> MessageRow | None:
-        return self._rows[position] if 0 <= position < len(self._rows) else None
-
-
-class MessageDelegate(QStyledItemDelegate):
-    """Bubbles: customer left, agent right, system lines centred; the delivery state below."""
-
-    PAD = 10
-
-    def __init__(self, palette: Palette, tr: Tr, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.palette = palette
-        self.tr_ = tr
-
-    def _bubble_width(self, option: QStyleOptionViewItem) -> int:
-        return max(160, int(option.rect.width() * 0.66))  # type: ignore[attr-defined]
-
-    def _text_rect(self, option: QStyleOptionViewItem, text: str) -> QRect:
-        metrics = QFontMetrics(option.font)  # type: ignore[attr-defined]
-        width = self._bubble_width(option) - 2 * self.PAD
-        return metrics.boundingRect(QRect(0, 0, width, 100000),
-                                    int(Qt.TextFlag.TextWordWrap), text)
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
-        row: MessageRow | None = index.data(MESSAGE_ROLE)
-        if row is None:
-            return QSize(0, 0)
-        text_height = self._text_rect(option, row.text).height()
-        extra = 22 if row.sender != "system" else 0
-        return QSize(option.rect.width(), text_height + 2 * self.PAD + extra + 8)  # type: ignore[attr-defined]
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        row: MessageRow | None = index.data(MESSAGE_ROLE)
-        if row is None:
-            return
-        p = self.palette
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        text_box = self._text_rect(option, row.text)
-        width = text_box.width() + 2 * self.PAD
-        height = text_box.height() + 2 * self.PAD
-        if row.sender == "system":
-            bubble = QRect(rect.center().x() - width // 2, rect.top() + 4, width, height)
-            painter.setPen(QColor(p.muted))
-            painter.drawText(bubble, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                             row.text)
-            painter.restore()
-            return
-        mine = row.sender == "agent"
-        top = rect.top() + 20
-        left = rect.right() - width - 14 if mine else rect.left() + 14
-        bubble = QRect(left, top, width, height)
-        painter.setPen(QColor(p.muted))
-        stamp = row.created_at.astimezone().strftime("%H:%M")
-        caption = f"{row.author}  {stamp}" if row.author else stamp
-        align = Qt.AlignmentFlag.AlignRight if mine else Qt.AlignmentFlag.AlignLeft
-        painter.drawText(QRect(rect.left() + 14, rect.top() + 2, rect.width() - 28, 16),
-                         align | Qt.AlignmentFlag.AlignVCenter, caption)
-        painter.setPen(QPen(QColor(p.divider)) if not mine else Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(p.bubble_agent if mine else p.bubble_customer))
-        if row.delivery == "rejected":
-            painter.setBrush(QColor(p.danger))
-        painter.drawRoundedRect(bubble, 8, 8)
-        painter.setPen(QColor("#ffffff") if mine else QColor(p.text))
-        painter.drawText(bubble.adjusted(self.PAD, self.PAD, -self.PAD, -self.PAD),
-                         int(Qt.TextFlag.TextWordWrap), row.text)
-        if mine and row.delivery != "sent":
-            note = (self.tr_("chat.sending") if row.delivery == "sending"
-                    else self.tr_("chat.rejected", reason=row.error or "?"))
-            painter.setPen(QColor(p.danger if row.delivery == "rejected" else p.muted))
-            painter.drawText(QRect(rect.left() + 14, bubble.bottom() + 2, rect.width() - 28, 16),
-                             Qt.AlignmentFlag.AlignRight, note)
-        painter.restore()
 
 
 class Composer(QPlainTextEdit):
@@ -169,25 +41,37 @@ class ChatPanel(QWidget):
     """Text to send to the open conversation."""
     retry_requested = Signal(int)
     """Outbox position of a refused message to queue again."""
+    draft_changed = Signal(str)
+    """The composer's text, after the agent paused typing (H3.2)."""
+    older_requested = Signal()
+    """The agent scrolled to the top: load the page before the first message."""
 
     def __init__(self, palette: Palette, tr: Tr) -> None:
         super().__init__()
         self.tr_ = tr
+        self.loading_older = False
+        self.has_more = False
         self.title = QLabel(tr("chat.none"))
         self.title.setObjectName("chatTitle")
+        self.history_note = QLabel("")
+        self.history_note.setObjectName("hint")
+        self.history_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.history_note.hide()
         self.model = MessageListModel()
-        self.view = QListView()
+        self.view = MessageView(palette, tr)
         self.view.setModel(self.model)
-        self.view.setItemDelegate(MessageDelegate(palette, tr, self.view))
-        self.view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
-        self.view.setSelectionMode(QListView.SelectionMode.NoSelection)
-        self.view.setWordWrap(True)
         self.view.doubleClicked.connect(self._on_double_click)
+        self.view.verticalScrollBar().valueChanged.connect(self._on_scroll)
         self.composer = Composer()
         self.composer.setPlaceholderText(tr("composer.placeholder"))
         self.composer.setFixedHeight(96)
         self.composer.send_requested.connect(self._on_send)
         self.composer.textChanged.connect(self._check_length)
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(800)
+        self._draft_timer.timeout.connect(self.flush_draft)
+        self.composer.textChanged.connect(self._draft_timer.start)
         self.send_button = QPushButton(tr("composer.send"))
         self.send_button.clicked.connect(lambda: self._on_send(self.composer.toPlainText()))
         self.hint = QLabel("")
@@ -198,6 +82,7 @@ class ChatPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 8)
         layout.addWidget(self.title)
+        layout.addWidget(self.history_note)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.composer)
         layout.addLayout(bottom)
@@ -207,18 +92,58 @@ class ChatPanel(QWidget):
         self.composer.setEnabled(enabled)
         self.send_button.setEnabled(enabled)
 
-    def show_conversation(self, title: str, rows: list[MessageRow]) -> None:
+    def show_conversation(self, title: str, rows: list[MessageRow], *, draft: str = "",
+                          has_more: bool = False) -> None:
+        """A newly opened conversation: its latest page, its kept draft, scrolled to the end."""
+        self._draft_timer.stop()
         self.title.setText(title)
+        self.has_more = has_more
+        self.loading_older = False
+        self.history_note.hide()
         self.model.set_rows([])
-        self.show_messages(rows)
+        self.model.set_rows(with_days(rows, self.tr_))
+        self.composer.blockSignals(True)
+        self.composer.setPlainText(draft)
+        self.composer.blockSignals(False)
+        self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
+        self._check_length()
         self.set_enabled(True)
+        self.view.scrollToBottom()
 
     def show_messages(self, rows: list[MessageRow]) -> None:
+        """The latest messages again (a sync page, a send): older loaded pages stay."""
         bar = self.view.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
-        self.model.set_rows(rows)
+        current = self.model.rows()
+        first_new = rows[0].created_at if rows else None
+        kept = [r for r in current if r.sender != "day" and first_new is not None
+                and r.created_at < first_new and r.id not in {x.id for x in rows}]
+        self.model.set_rows(with_days(kept + rows, self.tr_))
         if at_bottom:
             self.view.scrollToBottom()
+
+    def show_older(self, rows: list[MessageRow], *, has_more: bool, offline: bool) -> None:
+        """Puts an older page on top and keeps what the agent was reading in place."""
+        self.loading_older = False
+        self.has_more = has_more
+        bar = self.view.verticalScrollBar()
+        from_bottom = bar.maximum() - bar.value()
+        self.model.prepend(with_days(rows, self.tr_))
+        self.view.doItemsLayout()
+        bar.setValue(bar.maximum() - from_bottom)
+        if offline:
+            self.history_note.setText(self.tr_("chat.older_offline"))
+            self.history_note.show()
+        elif not has_more:
+            self.history_note.setText(self.tr_("chat.history_start"))
+            self.history_note.show()
+        else:
+            self.history_note.hide()
+
+    def _on_scroll(self, value: int) -> None:
+        if value == 0 and self.has_more and not self.loading_older and self.model.rowCount():
+            self.loading_older = True
+            self.older_requested.emit()
 
     def _check_length(self) -> None:
         length = len(self.composer.toPlainText())
@@ -233,10 +158,27 @@ class ChatPanel(QWidget):
             return
         self.send_requested.emit(text)
 
+    def insert_text(self, text: str) -> None:
+        """A script or phrase goes into the composer for the agent to check, not out at once."""
+        current = self.composer.toPlainText()
+        if current.strip():
+            self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
+            self.composer.insertPlainText("\n" + text)
+        else:
+            self.composer.setPlainText(text)
+            self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
+        self.composer.setFocus()
+
+    def flush_draft(self) -> None:
+        self._draft_timer.stop()
+        if self.composer.isEnabled():
+            self.draft_changed.emit(self.composer.toPlainText())
+
     def clear_composer(self) -> None:
         self.composer.clear()
+        self.flush_draft()
 
-    def _on_double_click(self, index: QModelIndex) -> None:
-        row = self.model.row_at(index.row())
+    def _on_double_click(self, index: object) -> None:
+        row = self.model.row_at(index.row())  # type: ignore[attr-defined]
         if row is not None and row.delivery == "rejected" and row.outbox_seq is not None:
             self.retry_requested.emit(row.outbox_seq)

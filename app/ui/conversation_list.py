@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import Tr
-from app.services.chat import ConversationRow, SortKey
+from app.services.listing import ConversationRow, SortKey
 from app.ui.theme import Palette
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -72,6 +72,8 @@ class ConversationListModel(QAbstractListModel):
             return row.nickname
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.last_message_text
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{row.nickname} {row.last_message_text}"
         if role == ROW_ROLE:
             return row
         return None
@@ -204,14 +206,13 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.drawText(time_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          time_text)
         name = row.nickname + ("  VIP" + str(row.vip_level) if row.vip_level else "")
-        if row.pinned:
+        if row.pinned or row.auto_pinned:
             name = "📌 " + name
         painter.setFont(bold)
         painter.setPen(QColor(p.text))
         painter.drawText(QRect(left, rect.top() + 10, time_rect.left() - left - 6, 20),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         painter.setFont(base)
-        waiting = _ago(row.waiting_since, now)
         right_limit = rect.right() - 12
         if row.unread:
             badge = QRect(right_limit - 26, rect.top() + 36, 26, 18)
@@ -221,13 +222,24 @@ class ConversationDelegate(QStyledItemDelegate):
             painter.setPen(QColor("#ffffff"))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, str(min(row.unread, 99)))
             right_limit = badge.left() - 6
-        if waiting:
-            painter.setPen(QColor(p.warning))
-            wait_text = self.tr_("list.waiting", time=waiting)
-            wait_rect = QRect(right_limit - 80, rect.top() + 36, 80, 18)
+        urgency = row.urgency(now)
+        if urgency:  # H8.2: waiting time against the response standard
+            colour = {"ok": p.muted, "warn": p.warning, "breach": p.danger}[urgency]
+            painter.setPen(QColor(colour))
+            key = "list.breach" if urgency == "breach" else "list.waiting"
+            wait_text = self.tr_(key, time=_ago(row.waiting_since, now))
+            wait_rect = QRect(right_limit - 90, rect.top() + 36, 90, 18)
             painter.drawText(wait_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                              wait_text)
             right_limit = wait_rect.left() - 4
+            if urgency != "ok":
+                painter.fillRect(QRect(rect.left(), rect.top(), 4, rect.height()), QColor(colour))
+        if row.is_complaint:
+            painter.setPen(QColor(p.danger))
+            tag_rect = QRect(right_limit - 34, rect.top() + 36, 34, 18)
+            painter.drawText(tag_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             self.tr_("list.complaint"))
+            right_limit = tag_rect.left() - 4
         painter.setPen(QColor(p.muted))
         text_rect = QRect(left, rect.top() + 36, right_limit - left, 18)
         elided = painter.fontMetrics().elidedText(row.last_message_text.replace("\n", " "),

@@ -1,28 +1,41 @@
-"""The agent's main window (H2.1): conversations left, chat centre, status and sync below."""
+"""The agent's main window (H2.1): list left, chat centre with the action bar, customer right."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtCore import QByteArray, QItemSelection, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QSplitter,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 from qasync import asyncSlot
 
+from app.commands import COMMANDS
+from app.config import Config
 from app.i18n import Tr
 from app.services.chat import MessageTooLong
+from app.services.listing import ConversationRow, ListQuery
 from app.services.runtime import Applied, Runtime, SyncStatus
+from app.services.sensitive import find_sensitive
+from app.services.workstation import workstation_for
 from app.ui.chat_panel import ChatPanel
+from app.ui.conversation_actions import ConversationActions
 from app.ui.conversation_list import ConversationListModel, make_conversation_view
+from app.ui.customer_panel import CustomerPanel
+from app.ui.list_header import ListHeader
+from app.ui.modal import finished
 from app.ui.theme import Palette
 from app.workers import Workers
+from kefu_protocol.wire import has_permission
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +44,7 @@ _RELOAD_ABOVE = 2000
 
 
 class MainWindow(QMainWindow):
-    """Thin assembly: widgets below do the drawing, the runtime's services do the work."""
+    """Thin assembly: widgets below do the drawing, the workstation's services do the work."""
 
     logout_requested = Signal()
     """The agent chose 注销 (log out)."""
@@ -44,46 +57,123 @@ class MainWindow(QMainWindow):
     auto_login_toggled = Signal(bool)
     """The agent switched auto-login for this desk on or off (H1.9)."""
 
-    def __init__(self, runtime: Runtime, workers: Workers, palette: Palette, tr: Tr) -> None:
+    def __init__(self, runtime: Runtime, workers: Workers, palette: Palette, tr: Tr,
+                 config: Config | None = None) -> None:
         super().__init__()
         self.runtime = runtime
         self.workers = workers
         self.tr_ = tr
+        self.config = config
+        self.ws = workstation_for(runtime)
         self.current: str | None = None
+        self.current_row: ConversationRow | None = None
         self.closed = False
         agent = runtime.signed_in.agent
         self.setWindowTitle(f"{tr('app.title')} · {agent.name} ({runtime.signed_in.account})")
+        self.setMinimumSize(1024, 640)
         self.resize(1280, 800)
+        self.query = self._initial_query()
         chat = runtime.chat
-        self.list_model = ConversationListModel(chat.conversation_order, chat.conversation_rows,
-                                                chat.sort_keys)
+        self.list_model = ConversationListModel(
+            lambda: chat.conversation_order(self.query),
+            lambda ids: chat.conversation_rows(ids, self.query),
+            lambda ids: chat.sort_keys(ids, self.query))
         self.list_view = make_conversation_view(self.list_model, palette, tr)
         self.list_view.selectionModel().selectionChanged.connect(self._on_selection)
+        self.list_header = ListHeader(tr, self.query)
+        self.list_header.query_changed.connect(self._query_changed)
         self.chat_panel = ChatPanel(palette, tr)
         self.chat_panel.send_requested.connect(self._send)
         self.chat_panel.retry_requested.connect(self._retry)
+        self.chat_panel.draft_changed.connect(self._save_draft)
+        self.customer_panel = CustomerPanel(tr)
+        self.customer_panel.note_requested.connect(lambda: self.actions.run("conversation.note"))
+        self.customer_panel.tags_requested.connect(lambda: self.actions.run("conversation.tag"))
+        self.customer_panel.reveal_requested.connect(self._reveal)
+        self.actions = ConversationActions(self.ws, workers, tr, self, self.chat_panel,
+                                           lambda: self.current_row)
+        self.actions.changed.connect(self._after_action)
+        self.actions.customer_changed.connect(lambda _cid: self._show_customer())
         self.banner = QLabel("")
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         self.banner.hide()
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.list_view)
-        splitter.addWidget(self.chat_panel)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([320, 960])
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.banner)
-        layout.addWidget(splitter, 1)
-        self.setCentralWidget(central)
+        self._build_layout()
+        self._build_commands()
         self._build_status_bar()
         self._build_menu()
         self.list_model.reload()
         self._tick = QTimer(self)  # waiting times move even when nothing syncs
         self._tick.timeout.connect(self.list_view.viewport().update)
         self._tick.start(1000)
+        self._update_commands()
+
+    # ---- assembly -------------------------------------------------------------------------
+
+    def _initial_query(self) -> ListQuery:
+        if self.config is None:
+            return ListQuery()
+        return ListQuery(view=self.config.get("list_view"), sort=self.config.get("list_sort"),
+                         auto_pin_vip=int(self.config.get("auto_pin_vip_level")))
+
+    def _build_layout(self) -> None:
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(0)
+        left_layout.addWidget(self.list_header)
+        left_layout.addWidget(self.list_view, 1)
+        self.action_bar = QToolBar(self.tr_("actions.bar"))
+        self.action_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.setSpacing(0)
+        centre_layout.addWidget(self.action_bar)
+        centre_layout.addWidget(self.chat_panel, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(centre)
+        self.splitter.addWidget(self.customer_panel)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([300, 680, 300])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        if self.config is not None:
+            geometry = self.config.get("window_geometry")
+            if geometry:
+                self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
+            sizes = self.config.get("window_splitter")
+            if sizes:
+                self.splitter.restoreState(QByteArray.fromBase64(sizes.encode()))
+
+    def _build_commands(self) -> None:
+        """Every action from the one registry: its text, its keys, its place on the bar."""
+        self.commands: dict[str, QAction] = {}
+        handlers = {
+            "conversation.next": lambda: self._step(1),
+            "conversation.previous": lambda: self._step(-1),
+            "list.filter": lambda: self.list_header.filter.setFocus(),
+        }
+        for command in COMMANDS:
+            action = QAction(self.tr_(command.text), self)
+            action.setShortcuts([QKeySequence(k) for k in command.keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setToolTip(f"{self.tr_(command.text)} ({', '.join(command.keys)})")
+            if command.id in handlers:
+                action.triggered.connect(handlers[command.id])
+            else:
+                action.triggered.connect(lambda _c=False, i=command.id: self.actions.run(i))
+            self.addAction(action)
+            if command.toolbar:
+                self.action_bar.addAction(action)
+            self.commands[command.id] = action
 
     def _build_status_bar(self) -> None:
         self.presence = QComboBox()
@@ -97,21 +187,41 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu(self.tr_("app.title"))
+        settings = QAction(self.tr_("menu.settings"), self)
+        settings.setShortcut("Ctrl+,")
+        settings.triggered.connect(self.settings_requested.emit)
+        self.auto_login = QAction(self.tr_("menu.auto_login"), self)
+        self.auto_login.setCheckable(True)
+        if self.config is not None:
+            self.auto_login.setChecked(bool(self.config.get("auto_login")))
+            self.auto_login.setEnabled(not self.config.locked("auto_login"))
+        self.auto_login.toggled.connect(self.auto_login_toggled.emit)
         logout = QAction(self.tr_("menu.logout"), self)
         logout.triggered.connect(self.logout_requested.emit)
         quit_action = QAction(self.tr_("menu.quit"), self)
         quit_action.setShortcut("Ctrl+Q")
         quit_action.triggered.connect(self.close)
-        settings = QAction(self.tr_("menu.settings"), self)
-        settings.setShortcut("Ctrl+,")
-        settings.triggered.connect(self.settings_requested.emit)
-        menu.addAction(settings)
+        for item in (settings, self.auto_login):
+            menu.addAction(item)
         menu.addSeparator()
         menu.addAction(logout)
         menu.addAction(quit_action)
         about = QAction(self.tr_("menu.about"), self)
         about.triggered.connect(self.about_requested.emit)
         self.menuBar().addMenu(self.tr_("menu.help")).addAction(about)
+
+    def _update_commands(self) -> None:
+        row = self.current_row
+        open_ = row is not None and row.state != "closed"
+        for command in COMMANDS:
+            if command.context == "conversation":
+                self.commands[command.id].setEnabled(open_)
+        if row is not None:
+            self.commands["conversation.accept"].setEnabled(open_ and not row.mine)
+            self.commands["conversation.return"].setEnabled(
+                open_ and bool(row.transferred_from_id) and row.mine)
+            pin = self.commands["conversation.pin"]
+            pin.setText(self.tr_("cmd.unpin" if row.pinned else "cmd.pin"))
 
     # ---- sync feedback (Qt thread, via the bridge) ----------------------------------------
 
@@ -149,18 +259,20 @@ class MainWindow(QMainWindow):
         if self.closed:
             return
         changed = applied.conversations | applied.message_conversations
-        if len(changed) > _RELOAD_ABOVE:  # a bootstrap or a long catch-up: one new query
-            self.list_model.reload()
+        if len(changed) > _RELOAD_ABOVE or applied.acked or applied.rejected:
+            self.list_model.reload()  # queued intents settled: the overlay is gone
         elif changed:
             self.list_model.refresh(changed)
         if applied.customers:  # nicknames and VIP levels show in every row
             self.list_model.forget_rows()
         self._keep_selection()
-        if self.current and (self.current in applied.message_conversations
-                             or applied.acked or applied.rejected):
-            self._reload_chat()
+        if self.current and (self.current in changed or applied.acked or applied.rejected):
+            self._refresh_current()
             if self.current in applied.message_conversations:
                 self._mark_read(self.current)  # the open conversation is being read
+        if self.current_row is not None and (
+                self.current_row.customer_id in applied.customers or applied.records):
+            self._show_customer()
 
     def _keep_selection(self) -> None:
         """Rows that move are repainted in place, so the selection follows the id here."""
@@ -175,6 +287,22 @@ class MainWindow(QMainWindow):
 
     # ---- user actions ---------------------------------------------------------------------
 
+    def _query_changed(self, query: ListQuery) -> None:
+        self.query = replace(query, auto_pin_vip=self.query.auto_pin_vip)
+        if self.config is not None:
+            self.config.set("list_view", query.view)
+            self.config.set("list_sort", query.sort)
+        self.list_model.reload()
+        self._keep_selection()
+
+    def _step(self, delta: int) -> None:
+        rows = self.list_model.rowCount()
+        if not rows:
+            return
+        position = self.list_view.currentIndex().row()
+        target = 0 if position < 0 else max(0, min(rows - 1, position + delta))
+        self.list_view.setCurrentIndex(self.list_model.index(target))
+
     def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()
         if not indexes:
@@ -182,12 +310,45 @@ class MainWindow(QMainWindow):
         conversation_id = self.list_model.id_at(indexes[0].row())
         if conversation_id is None or conversation_id == self.current:
             return
+        self.chat_panel.flush_draft()  # the draft belongs to the conversation being left
+        self.open_conversation(conversation_id)
+
+    def open_conversation(self, conversation_id: str) -> None:
         self.current = conversation_id
-        row = self.runtime.chat.conversation_rows([conversation_id]).get(conversation_id)
-        title = row.nickname if row else ""
-        self.chat_panel.show_conversation(title, self.runtime.chat.messages(conversation_id))
+        chat = self.runtime.chat
+        self.current_row = chat.conversation_rows([conversation_id], self.query).get(
+            conversation_id)
+        title = self.current_row.nickname if self.current_row else ""
+        self.chat_panel.show_conversation(title, chat.messages(conversation_id),
+                                          draft=self.ws.actions.draft(conversation_id))
         self.chat_panel.composer.setFocus()
+        self._update_commands()
+        self._show_customer()
         self._mark_read(conversation_id)
+
+    def _refresh_current(self) -> None:
+        if self.current is None:
+            return
+        chat = self.runtime.chat
+        self.current_row = chat.conversation_rows([self.current], self.query).get(self.current)
+        self.chat_panel.show_messages(chat.messages(self.current))
+        self._update_commands()
+
+    def _show_customer(self) -> None:
+        row = self.current_row
+        if row is None:
+            self.customer_panel.show_card(None)
+            return
+        card = self.ws.customers.card(row.customer_id, agent_names=self.ws.colleagues.names())
+        me = self.ws.colleagues.me()
+        may_reveal = has_permission(self.ws.role, me.grants if me else (), "customer.reveal")
+        self.customer_panel.show_card(card, may_reveal=may_reveal)
+
+    def _after_action(self, ids: set[str]) -> None:
+        self.list_model.refresh(ids)
+        self._keep_selection()
+        if self.current in ids:
+            self._refresh_current()
 
     @asyncSlot(str)
     async def _mark_read(self, conversation_id: str) -> None:
@@ -197,14 +358,24 @@ class MainWindow(QMainWindow):
         self.list_model.refresh({conversation_id})
         self._keep_selection()
 
-    def _reload_chat(self) -> None:
-        if self.current:
-            self.chat_panel.show_messages(self.runtime.chat.messages(self.current))
+    def _save_draft(self, text: str) -> None:
+        """Queued on the DB thread at once (also while the window closes), never awaited."""
+        if self.current is None:
+            return
+        conversation_id = self.current  # now: the agent may be switching conversations
+        future = self.workers.submit_db(
+            lambda: self.ws.actions.save_draft(conversation_id, text))
+        future.add_done_callback(lambda f: f.exception() and log.warning(
+            "draft not kept: %s", type(f.exception()).__name__))
 
-    @asyncSlot(str)
-    async def _send(self, text: str) -> None:
-        conversation_id = self.current
-        if conversation_id is None:
+    def _send(self, text: str) -> None:
+        if self.current is not None:
+            self._send_to(self.current, text)
+
+    @asyncSlot(str, str)
+    async def _send_to(self, conversation_id: str, text: str) -> None:
+        findings = find_sensitive(text)
+        if findings and not await self._confirm_sensitive(findings):
             return
         try:
             await self.workers.in_db(self.runtime.chat.send, conversation_id, text)
@@ -212,14 +383,47 @@ class MainWindow(QMainWindow):
             self.chat_panel.hint.setText(
                 self.tr_("composer.too_long", length=exc.length, limit=exc.limit))
             return
+        if self.current != conversation_id:
+            return
         self.chat_panel.clear_composer()
-        self._reload_chat()
+        self._refresh_current()
         self.chat_panel.view.scrollToBottom()
+
+    async def _confirm_sensitive(self, findings: list[object]) -> bool:
+        """H11.3: says what looks private and lets the agent go back and edit."""
+        kinds = "、".join(dict.fromkeys(self.tr_(f"sensitive.{f.kind}")  # type: ignore[attr-defined]
+                                       for f in findings))
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr_("sensitive.title"),
+                          self.tr_("sensitive.question", kinds=kinds),
+                          QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel,
+                          self)
+        box.button(QMessageBox.StandardButton.Ok).setText(self.tr_("sensitive.send"))
+        box.button(QMessageBox.StandardButton.Cancel).setText(self.tr_("sensitive.edit"))
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.sensitive_box = box  # tests answer it
+        return await finished(box) == QMessageBox.StandardButton.Ok.value
+
+    @asyncSlot(str)
+    async def _reveal(self, field: str) -> None:
+        row = self.current_row
+        if row is None:
+            return
+        try:
+            value = await self.workers.in_net(self.ws.customers.reveal, row.customer_id, field,
+                                              self.tr_("customer.reveal_reason"))
+        except Exception as exc:  # any failure is told, never raised at the agent
+            log.info("reveal refused: %s", type(exc).__name__)
+            denied = getattr(exc, "code", "") == "permission_denied"
+            key = "customer.reveal_denied" if denied else "customer.reveal_failed"
+            self.chat_panel.hint.setText(self.tr_(key))
+            return
+        if self.current_row is row:
+            self.customer_panel.show_revealed(field, value)
 
     @asyncSlot(int)
     async def _retry(self, outbox_seq: int) -> None:
         await self.workers.in_db(self.runtime.chat.retry, outbox_seq)
-        self._reload_chat()
+        self._refresh_current()
 
     def _presence_chosen(self, position: int) -> None:
         status = PRESENCE[position]
@@ -233,6 +437,11 @@ class MainWindow(QMainWindow):
         self.presence.setCurrentIndex(PRESENCE.index(status))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.chat_panel.flush_draft()
+        if self.config is not None:
+            self.config.set("window_geometry", bytes(self.saveGeometry().toBase64()).decode())
+            self.config.set("window_splitter",
+                            bytes(self.splitter.saveState().toBase64()).decode())
         self.closed = True
         self._tick.stop()
         super().closeEvent(event)

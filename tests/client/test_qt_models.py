@@ -17,8 +17,8 @@ from PySide6.QtCore import (
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from app.services.chat import ConversationRow, MessageRow, SortKey, sort_key
-from app.ui.chat_panel import MESSAGE_ROLE, MessageListModel
+from app.services.chat import ConversationRow, MessageRow, SortKey
+from app.ui.message_view import MESSAGE_ROLE, MessageListModel
 from app.ui.conversation_list import ID_ROLE, ROW_ROLE, ConversationListModel
 
 T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
@@ -50,8 +50,8 @@ class FakeConversations:
     def _key(self, row: ConversationRow) -> SortKey | None:
         if row.state == "closed":
             return None
-        at = row.last_message_at.isoformat() if row.last_message_at else None
-        return sort_key(row.id, row.pinned, at)
+        at = row.last_message_at.timestamp() if row.last_message_at else 0.0
+        return (0 if row.pinned else 1, -at, row.id)  # the listing's activity order
 
     def ids(self) -> list[str]:
         listed = [r for r in self.rows if self._key(r) is not None]

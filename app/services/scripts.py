@@ -1,0 +1,27 @@
+"""Opening and closing scripts (H3.6, H8.3, H14.4): the team's templates, filled in."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from app.models.store import Store
+from app.models.tables import Record
+from kefu_protocol.wire import effective_scripts, render_script
+
+ScriptKind = Literal["greeting", "closing_check", "thanks", "rating_request"]
+
+
+class ScriptService:
+    """Reads the team row on the caller's thread; leads edit templates with team.configure."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def templates(self, team_id: str) -> dict[str, str]:
+        with self.store.read() as session:
+            team = session.get(Record, ("team", team_id))
+            custom = (team.data or {}).get("scripts") if team is not None else None
+        return effective_scripts(custom if isinstance(custom, dict) else None)
+
+    def text(self, kind: ScriptKind, *, team_id: str, agent: str, customer: str) -> str:
+        return render_script(self.templates(team_id)[kind], agent=agent, customer=customer)

@@ -1,0 +1,176 @@
+"""Small dialogs behind the quick actions: a note or reason, the transfer picker, the tag picker."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.i18n import Tr
+from app.services.colleagues import Colleague
+from app.services.customers import Tag
+
+TRANSFER_REASONS = ("misrouted", "expertise", "customer_asked", "shift_end", "other")
+
+
+def _buttons(dialog: QDialog, tr: Tr, ok_key: str) -> QDialogButtonBox:
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                           | QDialogButtonBox.StandardButton.Cancel)
+    box.button(QDialogButtonBox.StandardButton.Ok).setText(tr(ok_key))
+    box.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("dialog.cancel"))
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    return box
+
+
+class TextPrompt(QDialog):
+    """One required text (a note, an escalation reason); OK stays off while it is blank."""
+
+    def __init__(self, tr: Tr, *, title: str, label: str, ok_key: str, parent: QWidget,
+                 max_chars: int = 500) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.max_chars = max_chars
+        self.text = QPlainTextEdit()
+        self.text.setFixedHeight(90)
+        box = _buttons(self, tr, ok_key)
+        self.ok = box.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setEnabled(False)
+        self.text.textChanged.connect(self._check)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(label))
+        layout.addWidget(self.text)
+        layout.addWidget(box)
+        self.resize(420, 220)
+
+    def _check(self) -> None:
+        value = self.text.toPlainText()
+        self.ok.setEnabled(bool(value.strip()) and len(value) <= self.max_chars)
+
+    def value(self) -> str:
+        return self.text.toPlainText().strip()
+
+
+class TransferDialog(QDialog):
+    """H3.4: pick a colleague (presence and load shown), say why, add a note for them."""
+
+    def __init__(self, tr: Tr, colleagues: list[Colleague], parent: QWidget, *,
+                 preselect: str | None = None) -> None:
+        super().__init__(parent)
+        self.tr_ = tr
+        self.setWindowTitle(tr("transfer.title"))
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText(tr("transfer.filter"))
+        self.people = QListWidget()
+        for person in colleagues:
+            item = QListWidgetItem(tr("transfer.person", name=person.name, team=person.team,
+                                      status=tr(f"status.{person.presence}"), load=person.load))
+            item.setData(Qt.ItemDataRole.UserRole, person.id)
+            if not person.reachable:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+                item.setToolTip(tr("transfer.offline"))
+            self.people.addItem(item)
+            if person.id == preselect and person.reachable:
+                self.people.setCurrentItem(item)
+        self.reason = QComboBox()
+        for reason in TRANSFER_REASONS:
+            self.reason.addItem(tr(f"transfer.reason.{reason}"), reason)
+        self.note = QLineEdit()
+        self.note.setPlaceholderText(tr("transfer.note_hint"))
+        box = _buttons(self, tr, "transfer.ok")
+        self.ok = box.button(QDialogButtonBox.StandardButton.Ok)
+        form = QFormLayout()
+        form.addRow(tr("transfer.reason"), self.reason)
+        form.addRow(tr("transfer.note"), self.note)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.people, 1)
+        layout.addLayout(form)
+        layout.addWidget(QLabel(tr("transfer.customer_told")))
+        layout.addWidget(box)
+        self.filter.textChanged.connect(self._filter)
+        self.people.currentItemChanged.connect(lambda *_: self._check())
+        self.people.itemDoubleClicked.connect(lambda _item: self.ok.isEnabled() and self.accept())
+        self._check()
+        self.resize(460, 480)
+
+    def _filter(self, text: str) -> None:
+        for row in range(self.people.count()):
+            item = self.people.item(row)
+            item.setHidden(bool(text) and text.lower() not in item.text().lower())
+
+    def _check(self) -> None:
+        item = self.people.currentItem()
+        self.ok.setEnabled(item is not None and bool(item.flags() & Qt.ItemFlag.ItemIsEnabled))
+
+    def choice(self) -> tuple[str, str, str]:
+        """(colleague id, reason text, note)."""
+        item = self.people.currentItem()
+        return (str(item.data(Qt.ItemDataRole.UserRole)) if item else "",
+                self.reason.currentText(), self.note.text().strip())
+
+
+class TagPicker(QDialog):
+    """H4.3: the three-level library as a tree; ticked tags are the customer's."""
+
+    def __init__(self, tr: Tr, library: tuple[Tag, ...], chosen: set[str],
+                 parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("tags.title"))
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText(tr("tags.filter"))
+        self.tree = QTreeWidget()
+        self.tree.setHeaderHidden(True)
+        items: dict[str, QTreeWidgetItem] = {}
+        for tag in sorted(library, key=lambda t: (t.level, t.path)):
+            parent_item = items.get(tag.parent_id or "")
+            item = QTreeWidgetItem([tag.name])
+            item.setData(0, Qt.ItemDataRole.UserRole, tag.id)
+            item.setToolTip(0, tag.path)
+            item.setCheckState(0, Qt.CheckState.Checked if tag.id in chosen
+                               else Qt.CheckState.Unchecked)
+            if parent_item is None:
+                self.tree.addTopLevelItem(item)
+            else:
+                parent_item.addChild(item)
+            items[tag.id] = item
+        self.items = items
+        self.tree.expandAll()
+        self.filter.textChanged.connect(self._filter)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(_buttons(self, tr, "tags.ok"))
+        self.resize(380, 460)
+
+    def _filter(self, text: str) -> None:
+        for item in self.items.values():
+            item.setHidden(False)
+        if not text:
+            return
+        for item in self.items.values():
+            if text.lower() not in item.toolTip(0).lower():
+                item.setHidden(True)
+        for item in self.items.values():  # keep the parents of a match visible
+            if not item.isHidden():
+                parent = item.parent()
+                while parent is not None:
+                    parent.setHidden(False)
+                    parent = parent.parent()
+
+    def chosen(self) -> set[str]:
+        return {tid for tid, item in self.items.items()
+                if item.checkState(0) == Qt.CheckState.Checked}
