@@ -1,0 +1,258 @@
+"""The agent's workstation end to end (pytest-qt, offscreen, real server): a conversation from
+accept to rating (H3.4, H3.6, H14.4), escalation (H11.2), pin, tags (H4.3), notes, the
+sensitive-data warning (H11.3), drafts across restarts (H3.2) and actions queued offline."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from app.ui.action_dialogs import TagPicker, TextPrompt, TransferDialog
+from app.ui.conversation_list import ROW_ROLE
+from tests.support.api import AgentClient, VisitorClient
+from tests.support.qt_async import App, aloop, run, until
+from tests.support.server_proc import ServerProcess
+from tests.support.world import PASSWORD, World
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+__all__ = ["aloop"]
+
+
+@pytest.fixture()
+def app(ui_server: ServerProcess, tmp_path: Path) -> Iterator[App]:
+    a = App(ui_server.url, tmp_path)
+    yield a
+    a.close()
+
+
+def rows(window: Any) -> list[Any]:
+    model = window.list_model
+    return [model.data(model.index(i), ROW_ROLE) for i in range(model.rowCount())]
+
+
+def row_of(window: Any, nickname: str) -> Any:
+    return next((r for r in rows(window) if r.nickname == nickname), None)
+
+
+def open_row(window: Any, nickname: str) -> None:
+    position = next(i for i, r in enumerate(rows(window)) if r.nickname == nickname)
+    window.list_view.setCurrentIndex(window.list_model.index(position))
+
+
+def chat_texts(window: Any) -> list[str]:
+    model = window.chat_panel.model
+    return [model.row_at(i).text for i in range(model.rowCount())
+            if model.row_at(i).sender != "day"]
+
+
+def customer_sees(visitor: VisitorClient) -> list[str]:
+    visitor.after = 0
+    return [m["text"] for m in visitor.receive()["messages"]]
+
+
+async def dialog(window: Any, kind: type) -> Any:
+    return await until(lambda: next((d for d in window.findChildren(kind) if d.isVisible()),
+                                    None))
+
+
+def test_accept_greet_reply_transfer_back_close_and_rating(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    company = ui_world.company()
+    agent = ui_world.agent(company, name="王晓敏")
+    colleague = ui_world.agent(company, name="李娜")
+    other = AgentClient(ui_server.url, colleague.account, PASSWORD)
+
+    async def scenario() -> None:
+        window = await app.sign_in(agent.account, PASSWORD)
+        window.presence.setCurrentIndex(1)
+        window.presence.activated.emit(1)  # busy: no new assignments (H2.1)
+        await until(lambda: window.ws.colleagues.me() is not None
+                    and window.ws.colleagues.me().presence == "busy")
+        visitor = VisitorClient(ui_server.url, "小鱼儿", company=company.domain)
+        visitor.send("请问这款有现货吗？")
+        await until(lambda: row_of(window, "小鱼儿") is not None)
+        assert row_of(window, "小鱼儿").agent_id is None, "busy agents get no assignment"
+        open_row(window, "小鱼儿")
+        accept = window.commands["conversation.accept"]
+        assert accept.isEnabled()
+        accept.trigger()
+        composer = window.chat_panel.composer
+        # H3.6: the greeting is offered in the composer, for the agent to check and send.
+        await until(lambda: "我是客服王晓敏" in composer.toPlainText())
+        qtbot.keyClick(composer, Qt.Key.Key_Return)
+        await until(lambda: any("我是客服王晓敏" in t for t in customer_sees(visitor)))
+        await until(lambda: row_of(window, "小鱼儿").mine)
+
+        other.online()
+        await until(lambda: any(c.name == "李娜" and c.reachable
+                                for c in window.ws.colleagues.all()))
+        window.commands["conversation.transfer"].trigger()
+        picker = await dialog(window, TransferDialog)
+        names = [picker.people.item(i).text() for i in range(picker.people.count())]
+        assert any("李娜" in n and "在线" in n for n in names), names
+        picker.people.setCurrentRow(next(i for i, n in enumerate(names) if "李娜" in n))
+        picker.note.setText("客户想要蓝色款")
+        picker.ok.click()
+        await until(lambda: "接下来由同事李娜为您继续服务" in customer_sees(visitor))
+        await until(lambda: not row_of(window, "小鱼儿").mine)
+
+        # H3.4: the colleague sends a misrouted conversation straight back, with the reason.
+        assert other.do("conversation.transfer", conversation_id=visitor.conversation_id,
+                        to_agent_id=agent.id, reason="转错了")["status"] == "applied"
+        await until(lambda: row_of(window, "小鱼儿").mine)
+        await until(lambda: window.commands["conversation.return"].isEnabled())
+
+        window.commands["conversation.close"].trigger()
+        box = await dialog(window, QMessageBox)
+        assert box.checkBox().isChecked()  # thanks and a rating request go out first
+        box.button(QMessageBox.StandardButton.Ok).click()
+        await until(lambda: visitor.receive()["state"] == "closed")
+        seen = customer_sees(visitor)
+        assert "感谢您的耐心，祝您生活愉快！" in seen
+        body = visitor.receive()
+        assert body["rating_requested"] or body["state"] == "closed"
+        rated = visitor.http.post(f"{ui_server.url}/api/v1/visitor/rating",
+                                  json={"score": 5, "comment": "很专业"}, timeout=10)
+        assert rated.status_code == 200, rated.text
+
+    run(aloop, scenario(), timeout=120)
+
+
+def test_escalate_pin_tag_and_note_show_in_list_and_customer_panel(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    company = ui_world.company()
+    agent = ui_world.agent(company)
+    ui_world.agent(company, role="supervisor", name="赵主管")
+    tag_id = ui_world.tag(company, "物流延误")
+
+    async def scenario() -> None:
+        window = await app.sign_in(agent.account, PASSWORD)
+        for name, text in (("奶茶续命", "快递三天没动了！"), ("月光宝盒", "你好")):
+            VisitorClient(ui_server.url, name, company=company.domain).send(text)
+        await until(lambda: row_of(window, "奶茶续命") and row_of(window, "月光宝盒"))
+        open_row(window, "奶茶续命")
+
+        window.commands["conversation.escalate"].trigger()
+        prompt = await dialog(window, TextPrompt)
+        assert not prompt.ok.isEnabled(), "a reason is required"
+        prompt.text.setPlainText("客户情绪激动，要求赔偿")
+        prompt.ok.click()
+        # H11.2 + H8.1: flagged as a complaint; the 5-minute complaint standard applies.
+        await until(lambda: row_of(window, "奶茶续命").is_complaint)
+        assert row_of(window, "奶茶续命").standard_s == 300
+        await until(lambda: any("升级投诉" in n.text
+                                for n in window.customer_panel.card.notes))
+
+        window.commands["conversation.pin"].trigger()
+        await until(lambda: rows(window)[0].nickname == "奶茶续命" and rows(window)[0].pinned)
+        await until(lambda: window.commands["conversation.pin"].text() == "取消置顶")
+
+        window.commands["conversation.tag"].trigger()
+        picker = await dialog(window, TagPicker)
+        picker.items[tag_id].setCheckState(0, Qt.CheckState.Checked)
+        picker.accept()
+        await until(lambda: "物流延误" in window.customer_panel.tags.text())
+
+        window.customer_panel.note_requested.emit()
+        prompt = await dialog(window, TextPrompt)
+        prompt.text.setPlainText("已联系快递核实")
+        prompt.ok.click()
+        await until(lambda: any(n.text == "已联系快递核实" and not n.sending
+                                for n in window.customer_panel.card.notes))
+        # H11.3: the panel shows masked contact data only; an agent may not reveal it.
+        assert not window.customer_panel.reveal_buttons["phone"].isEnabled()
+
+    run(aloop, scenario(), timeout=120)
+
+
+def test_sensitive_text_is_questioned_and_drafts_survive_a_restart(
+    qtbot: QtBot, aloop: qasync.QEventLoop, ui_server: ServerProcess, ui_world: World,
+    tmp_path: Path
+) -> None:
+    company = ui_world.company()
+    agent = ui_world.agent(company)
+    visitor = VisitorClient(ui_server.url, "柠檬不萌", company=company.domain)
+    visitor.send("帮我改一下收货地址")
+    VisitorClient(ui_server.url, "静待花开", company=company.domain).send("在吗")
+    first = App(ui_server.url, tmp_path)
+
+    async def scenario() -> None:
+        window = await first.sign_in(agent.account, PASSWORD)
+        await until(lambda: row_of(window, "柠檬不萌") and row_of(window, "静待花开"))
+        open_row(window, "柠檬不萌")
+        composer = window.chat_panel.composer
+        composer.setPlainText("已改为北京市朝阳区望京街道花家地北里7号楼，电话13698765432")
+        qtbot.keyClick(composer, Qt.Key.Key_Return)
+        box = await until(lambda: getattr(window, "sensitive_box", None))
+        assert "手机号" in box.text() and "详细地址" in box.text()
+        box.button(QMessageBox.StandardButton.Cancel).click()  # 返回修改: nothing is sent
+        await until(lambda: not box.isVisible())
+        assert "13698765432" in composer.toPlainText()
+        assert not any("13698765432" in t for t in customer_sees(visitor))
+
+        composer.setPlainText("地址改好了，请留意")
+        open_row(window, "静待花开")  # switching keeps the draft of the one left
+        await until(lambda: window.chat_panel.composer.toPlainText() == "")
+        window.chat_panel.composer.setPlainText("稍等，我查一下")
+        window.chat_panel.flush_draft()
+        await until(lambda: window.ws.actions.draft(row_of(window, "静待花开").id)
+                    == "稍等，我查一下")
+
+    run(aloop, scenario(), timeout=90)
+    first.close()
+    again = App(ui_server.url, tmp_path)
+    try:
+        async def after_restart() -> None:
+            window = await again.sign_in(agent.account, PASSWORD)
+            await until(lambda: row_of(window, "柠檬不萌") is not None)
+            open_row(window, "柠檬不萌")
+            assert window.chat_panel.composer.toPlainText() == "地址改好了，请留意"
+            open_row(window, "静待花开")
+            assert window.chat_panel.composer.toPlainText() == "稍等，我查一下"
+
+        run(aloop, after_restart(), timeout=90)
+    finally:
+        again.close()
+
+
+def test_actions_taken_offline_show_at_once_and_reach_the_server(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    company = ui_world.company()
+    agent = ui_world.agent(company)
+    visitor = VisitorClient(ui_server.url, "断网顾客", company=company.domain)
+    visitor.send("还在吗")
+
+    async def scenario() -> None:
+        window = await app.sign_in(agent.account, PASSWORD)
+        await until(lambda: row_of(window, "断网顾客") is not None)
+        open_row(window, "断网顾客")
+        ui_server.stop()
+        try:
+            await until(lambda: window.banner.isVisible(), timeout=30)
+            window.commands["conversation.pin"].trigger()
+            await until(lambda: row_of(window, "断网顾客").pinned)  # queued, shown at once
+            window.commands["conversation.close"].trigger()
+            box = await dialog(window, QMessageBox)
+            box.checkBox().setChecked(False)
+            box.button(QMessageBox.StandardButton.Ok).click()
+            await until(lambda: row_of(window, "断网顾客") is None)  # left the open views
+        finally:
+            ui_server.start()
+        await until(lambda: visitor.receive()["state"] == "closed", timeout=60)
+        await until(lambda: "已同步" in window.sync_label.text(), timeout=30)
+        window.list_header.show_view("closed")
+        await until(lambda: row_of(window, "断网顾客") is not None)
+        assert row_of(window, "断网顾客").pinned
+
+    run(aloop, scenario(), timeout=150)
