@@ -40,6 +40,63 @@ MessageText = Annotated[
 ]
 NoteText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NOTE_CHARS, pattern=r"\S")]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
+# A reason someone must give (escalation, revealing personal data): short and not blank.
+ReasonText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
+MAX_SCRIPT_CHARS = 500
+ScriptText = Annotated[str, StringConstraints(max_length=MAX_SCRIPT_CHARS)]
+
+# ---- workstation: scripts, permissions, transfer undo (H3.4, H3.6, H10.2, H14.4) --------------
+
+# The team's script templates (team row `scripts`, always all four keys in the feed). The
+# client fills in {agent} (the agent's display name) and {customer} (the customer's nickname)
+# with `render_script`; the server does the same for the rating request it sends itself.
+SCRIPT_FIELDS: tuple[str, ...] = ("greeting", "closing_check", "thanks", "rating_request")
+DEFAULT_SCRIPTS_ZH: dict[str, str] = {
+    "greeting": "您好，我是客服{agent}，很高兴为您服务，请问有什么可以帮您？",
+    "closing_check": "请问还有其他可以帮您的吗？",
+    "thanks": "感谢您的耐心，祝您生活愉快！",
+    "rating_request": "麻烦您为本次服务打个分，您的评价对我们很重要。",
+}
+
+
+def effective_scripts(custom: dict[str, Any] | None) -> dict[str, str]:
+    """The team's overrides on top of the defaults: every key of SCRIPT_FIELDS, never empty."""
+    custom = custom or {}
+    return {
+        key: str(custom[key]) if isinstance(custom.get(key), str) and custom[key].strip()
+        else DEFAULT_SCRIPTS_ZH[key]
+        for key in SCRIPT_FIELDS
+    }
+
+
+def render_script(template: str, *, agent: str = "", customer: str = "") -> str:
+    """Fills {agent} and {customer}; other braces stay as typed (no str.format surprises)."""
+    return template.replace("{agent}", agent).replace("{customer}", customer)
+
+
+# H10.2: permissions a role has by default; an agent row's `grants` adds single permissions.
+PERMISSIONS: tuple[str, ...] = ("customer.reveal", "team.configure")
+Permission = Literal["customer.reveal", "team.configure"]
+PERMISSION_LABELS_ZH: dict[str, str] = {
+    "customer.reveal": "查看客户完整手机号、地址和身份证号",
+    "team.configure": "修改本组响应标准和话术",
+}
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "agent": frozenset(),
+    "lead": frozenset(PERMISSIONS),
+    "supervisor": frozenset(PERMISSIONS),
+    "admin": frozenset(PERMISSIONS),
+}
+
+
+def has_permission(role: str, grants: list[str] | tuple[str, ...], permission: str) -> bool:
+    """The role's default or an explicit grant (agent row fields `role` and `grants`)."""
+    return permission in ROLE_PERMISSIONS.get(role, frozenset()) or permission in grants
+
+
+# H3.4: the previous owner may pull a transferred conversation back ("撤回") this long after
+# the transfer (`conversation.transfer` to themselves); later it is `undo_expired`.
+TRANSFER_UNDO_SECONDS = 60
 
 
 class Strict(BaseModel):
@@ -183,11 +240,63 @@ class VisitorMessage(Loose):
 class VisitorMessages(Loose):
     messages: list[VisitorMessage]
     state: str
+    # H14.4: the page shows its rating prompt when asked (request_rating) or once closed.
+    rating_requested: bool = False
+    rated: bool = False
 
 
 class RatingRequest(Strict):
     score: Annotated[int, Field(ge=1, le=5)]
     comment: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+# ---- agent read APIs: history, search, revealing personal data (H3.1, H14.3, H11.3) ---------
+
+
+class MessagePage(Loose):
+    """GET /api/v1/conversations/{id}/messages?before=<seq>&limit=<n>: newest first."""
+
+    messages: list[dict[str, Any]]
+    has_more: bool
+
+
+MAX_SEARCH_QUERY_CHARS = 100
+MAX_SEARCH_LIMIT = 100
+
+
+class MessageSearchHit(Loose):
+    message: dict[str, Any]  # the message's feed row
+    conversation_id: str
+    customer_id: str
+    customer_nickname: str
+
+
+class MessageSearchPage(Loose):
+    """GET /api/v1/search/messages: newest first; pass `next` back as `before` for more."""
+
+    hits: list[MessageSearchHit]
+    next: str | None
+
+
+RevealField = Literal["phone", "address", "id_number"]
+
+
+class CustomerRevealRequest(Strict):
+    """POST /api/v1/customers/{id}/reveal: needs customer.reveal; audited with the reason."""
+
+    field: RevealField
+    reason: ReasonText
+
+
+class CustomerRevealResponse(Loose):
+    field: RevealField
+    value: str
+
+
+class AgentGrantsRequest(Strict):
+    """PUT /api/v1/admin/agents/{id}/grants (supervisor or admin): the agent's whole grant list."""
+
+    grants: Annotated[list[Permission], Field(max_length=len(PERMISSIONS))]
 
 
 # ---- mutation arguments (validated by the server, built by the client) ------------------------
@@ -282,6 +391,31 @@ class QuickPhraseDelete(Strict):
     id: Uuid
 
 
+class ConversationEscalate(Strict):
+    """H11.2: flag as a complaint and hand it to a supervisor (second level)."""
+
+    conversation_id: Uuid
+    reason: ReasonText
+
+
+class TeamScripts(Strict):
+    """Lead-set templates (H3.6, H8.3, H14.4); omitted = unchanged, "" = back to the default."""
+
+    greeting: ScriptText | None = None
+    closing_check: ScriptText | None = None
+    thanks: ScriptText | None = None
+    rating_request: ScriptText | None = None
+
+
+class TeamConfigure(Strict):
+    """H8.1 response standards and H3.6 scripts of one team; omitted fields stay as they are."""
+
+    team_id: Uuid
+    first_response_s: Annotated[int, Field(ge=5, le=3600)] | None = None
+    complaint_response_s: Annotated[int, Field(ge=30, le=86400)] | None = None
+    scripts: TeamScripts | None = None
+
+
 MUTATION_ARGS: dict[str, type[Strict]] = {
     "message.send": MessageSend,
     "conversation.accept": ConversationRef,
@@ -299,6 +433,9 @@ MUTATION_ARGS: dict[str, type[Strict]] = {
     "setting.set": SettingSet,
     "quick_phrase.upsert": QuickPhraseUpsert,
     "quick_phrase.delete": QuickPhraseDelete,
+    "conversation.escalate": ConversationEscalate,
+    "conversation.request_rating": ConversationRef,
+    "team.configure": TeamConfigure,
 }
 
 # Entities that appear in the feed and in bootstrap, in bootstrap order (parents first).
@@ -306,6 +443,13 @@ ENTITIES: tuple[str, ...] = (
     "team", "agent", "tag", "customer", "product", "order", "logistics_event", "kb_entry",
     "shift", "conversation", "message", "note", "handover", "setting", "quick_phrase",
 )
+
+# Feed row fields added for the workstation (issue 5), beyond the table columns they mirror:
+# - conversation: transferred_from_id, transferred_at (H3.4), escalated_at, escalated_to_id,
+#   escalation_reason (H11.2; is_complaint is set too), rating_requested_at (H14.4)
+# - team: scripts (all SCRIPT_FIELDS, defaults filled in; see effective_scripts)
+# - agent: grants (a list of PERMISSIONS beyond the role's; see has_permission)
+# - customer: phone_masked, address_masked, id_number_masked (never the raw values, H11.3)
 
 # The order state machine (H5.1): status -> statuses it may move to.
 ORDER_TRANSITIONS: dict[str, tuple[str, ...]] = {

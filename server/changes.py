@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
+from kefu_protocol.wire import effective_scripts
 from server import models as m
 from server.masking import mask_address, mask_id_number, mask_phone
 
@@ -81,6 +82,10 @@ def to_wire(row: m.Base) -> dict[str, Any]:
         data["id_number_masked"] = mask_id_number(row.id_number)
     elif isinstance(row, m.Order):
         data["address_masked"] = mask_address(row.address)
+    elif isinstance(row, m.Team):  # H3.6: the client always gets all four scripts
+        data["scripts"] = effective_scripts(row.scripts)
+    elif isinstance(row, m.Agent):
+        data["grants"] = list(row.grants or [])
     elif isinstance(row, m.Setting):
         data["id"] = entity_id_of(row)
     data.setdefault("version", 1)

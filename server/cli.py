@@ -70,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     from server.app import create_app
 
     recheck = os.environ.get("KEFU_POLL_RECHECK_S")
+    undo = os.environ.get("KEFU_TRANSFER_UNDO_S")
     settings = Settings(database_url=db.url, demo=args.demo,
-                        poll_recheck_s=float(recheck) if recheck else None)
+                        poll_recheck_s=float(recheck) if recheck else None,
+                        **({"transfer_undo_s": float(undo)} if undo else {}))
     app = create_app(settings, db)
     log.info("serving on http://%s:%s (database: %s)", args.host, args.port, db.kind)
     # Long-polls end within a few seconds of SIGTERM instead of holding shutdown for a minute.

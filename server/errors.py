@@ -43,6 +43,11 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         "Refresh token invalid or revoked; sign in again",
     ),
     "forbidden": (403, "没有权限执行此操作", "You are not allowed to do this"),
+    "permission_denied": (
+        403,
+        "没有权限：{detail}。如确有需要，请联系组长或主管授权",
+        "Permission denied: {detail}. Ask your lead or supervisor for a grant",
+    ),
     "not_found": (404, "找不到请求的内容", "Not found"),
     "method_not_allowed": (405, "不支持该请求方法", "Method not allowed"),
     "payload_too_large": (
@@ -98,8 +103,8 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     ),
     "conversation_not_closed": (
         409,
-        "会话结束后才能评价",
-        "You can rate the conversation once it has ended",
+        "会话结束或客服邀请评价后才能评价",
+        "You can rate the conversation once it has ended or the agent asks for a rating",
     ),
     "already_rated": (409, "您已经评价过本次服务", "You already rated this conversation"),
     "message_id_conflict": (
@@ -141,6 +146,12 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     "setting_too_large": (422, "设置值过大", "Setting value too large"),
     "forbidden_action": (422, "无权执行：{detail}", "Not allowed: {detail}"),
     "phrase_not_found": (422, "快捷短语不存在", "Quick phrase not found"),
+    "undo_expired": (
+        422,
+        "已超过撤回时限（转接后 {seconds} 秒内可撤回），如需转回请联系{owner}",
+        "Too late to take it back ({seconds} s after the transfer); ask {owner} to transfer it",
+    ),
+    "team_not_found": (422, "团队不存在或无权访问", "Team not found"),
 }
 
 

@@ -88,6 +88,8 @@ class Team(Versioned, Base):
     complaint_response_s: Mapped[int] = mapped_column(Integer, default=300)
     max_load: Mapped[int] = mapped_column(Integer, default=8)
     auto_reply: Mapped[str] = mapped_column(Text, default="")
+    # Script overrides by key (kefu_protocol.wire.SCRIPT_FIELDS); missing keys use the defaults.
+    scripts: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Agent(Versioned, Base):
@@ -107,6 +109,8 @@ class Agent(Versioned, Base):
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     last_assigned_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Permissions granted on top of the role's defaults (H10.2, kefu_protocol.wire.PERMISSIONS).
+    grants: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class TeamManager(Base):
@@ -280,6 +284,12 @@ class Conversation(Versioned, Base):
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[int | None] = mapped_column(Integer, default=None)
     rating_comment: Mapped[str] = mapped_column(String(500), default="")
+    transferred_from_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    transferred_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    escalated_to_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    escalation_reason: Mapped[str] = mapped_column(Text, default="")
+    rating_requested_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     __table_args__ = (Index("ix_conversation_team_state", "team_id", "state"),)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu_protocol.wire import ROLE_RANK
+from kefu_protocol.wire import ROLE_RANK, has_permission
 from server import models as m
 from server.changes import agent_scope, company_scope, team_scope
 
@@ -23,6 +23,11 @@ class Principal:
     team_ids: tuple[str, ...]
     session_id: str
     device_id: str
+    grants: tuple[str, ...] = ()
+
+    def can(self, permission: str) -> bool:
+        """H10.2: the role's default permissions plus the agent's own grants."""
+        return has_permission(self.role, self.grants, permission)
 
     def at_least(self, role: str) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]
@@ -64,4 +69,5 @@ def principal_for(session: Session, agent: m.Agent, auth: m.AuthSession) -> Prin
         team_ids=visible_team_ids(session, agent),
         session_id=auth.id,
         device_id=auth.device_id,
+        grants=tuple(str(g) for g in (agent.grants or ())),
     )

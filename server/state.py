@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from kefu_protocol.wire import TRANSFER_UNDO_SECONDS
 from server.changes import ChangeWriter
 from server.db import Database
 from server.notify import Notifier
@@ -19,6 +20,8 @@ class Settings:
     lockout_threshold: int = 3
     lockout_s: int = 3600
     presence_ttl_s: int = 120
+    # H3.4: how long the previous owner may pull a transferred conversation back (撤回).
+    transfer_undo_s: float = TRANSFER_UNDO_SECONDS
     # Fallback re-check of a waiting long-poll when no wake-up arrives (NOTIFY is the fast path).
     poll_recheck_s: float | None = None
     demo: bool = False
