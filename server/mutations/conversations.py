@@ -78,19 +78,25 @@ def accept(ctx: MutationContext, args: ConversationRef) -> None:
 
 
 def transfer(ctx: MutationContext, args: ConversationTransfer) -> None:
-    """H3.4: to a colleague with a note; the customer is told; the history goes along."""
-    conv = load_conversation(ctx, args.conversation_id)
+    """H3.4: to a colleague with a note; the customer is told; the history goes along. The
+    previous owner may also pull it back to themselves (撤回) for `transfer_undo_s`."""
+    conv, taking_back = _load_for_transfer(ctx, args)
     if conv.state == "closed":
         raise Rejected("conversation_closed")
-    _require_owner(ctx, conv)
+    if taking_back:
+        _check_undo_window(ctx, conv)
+    else:
+        _require_owner(ctx, conv)
     target = ctx.session.get(m.Agent, args.to_agent_id)
     if target is None or target.company_id != ctx.principal.company_id or target.disabled:
         raise Rejected("target_unavailable", detail="找不到该同事")
     if target.id == conv.agent_id:
         raise Rejected("target_unavailable", detail="已由该同事负责")
-    if target.presence == "offline":
+    if target.presence == "offline" and target.id != ctx.principal.agent_id:
         raise Rejected("target_unavailable", detail=f"{target.name}不在线")
     old_team = conv.team_id
+    conv.transferred_from_id = conv.agent_id or ctx.principal.agent_id
+    conv.transferred_at = ctx.now
     conv.agent_id = target.id
     conv.team_id = target.team_id
     conv.state = "open"
@@ -98,11 +104,12 @@ def transfer(ctx: MutationContext, args: ConversationTransfer) -> None:
     touch(conv)
     if target.team_id != old_team:
         _carry_history(ctx, conv)
-    if args.note or args.reason:
+    text = _transfer_note(args, taking_back)
+    if text:
         note = m.Note(
             id=str(uuid.uuid4()), team_id=conv.team_id, customer_id=conv.customer_id,
             conversation_id=conv.id, author_id=ctx.principal.agent_id,
-            updated_by=ctx.principal.agent_id, text=_transfer_note(args), created_at=ctx.now,
+            updated_by=ctx.principal.agent_id, text=text, created_at=ctx.now,
             updated_at=ctx.now,
         )
         ctx.session.add(note)
@@ -117,10 +124,40 @@ def transfer(ctx: MutationContext, args: ConversationTransfer) -> None:
                 presence_ttl_s=ctx.settings.presence_ttl_s)
 
 
-def _transfer_note(args: ConversationTransfer) -> str:
+def _load_for_transfer(
+    ctx: MutationContext, args: ConversationTransfer
+) -> tuple[m.Conversation, bool]:
+    """The conversation, and whether this is its previous owner taking it back (撤回) — who may
+    no longer see its team and needs no ownership, only the time window."""
+    me = ctx.principal.agent_id
+    conv = ctx.session.get(m.Conversation, args.conversation_id, with_for_update=True)
+    if conv is None:
+        raise Rejected("conversation_not_found")
+    sees = ctx.principal.sees_team(conv.team_id)
+    may_anyway = sees and (conv.agent_id in (None, me) or ctx.principal.at_least("lead"))
+    taking_back = (args.to_agent_id == me and conv.transferred_from_id == me
+                   and conv.agent_id != me and not may_anyway)
+    if not sees and not taking_back:
+        raise Rejected("conversation_not_found")
+    return conv, taking_back
+
+
+def _check_undo_window(ctx: MutationContext, conv: m.Conversation) -> None:
+    window = ctx.settings.transfer_undo_s
+    since = conv.transferred_at
+    if since is None or (ctx.now - since).total_seconds() > window:
+        raise Rejected("undo_expired", seconds=f"{window:g}", owner=_owner_name(ctx, conv.agent_id))
+
+
+def _transfer_note(args: ConversationTransfer, taking_back: bool) -> str:
+    if taking_back:
+        detail = "；".join(t for t in (args.note, args.reason) if t)
+        return f"撤回转接：{detail}" if detail else "撤回转接"
     if args.reason and args.note:
         return f"转接备注：{args.note}（原因：{args.reason}）"
-    return f"转接备注：{args.note or args.reason}"
+    if args.note or args.reason:
+        return f"转接备注：{args.note or args.reason}"
+    return ""
 
 
 def _carry_history(ctx: MutationContext, conv: m.Conversation) -> None:
