@@ -18,6 +18,17 @@ from server.state import Settings
 
 
 @dataclass(frozen=True)
+class VisitorView:
+    """What the customer's page polls for: new messages and the conversation's state."""
+
+    messages: list[VisitorMessage]
+    state: str
+    queue_position: int
+    rating_requested: bool  # H14.4: show the rating form (asked for, or the chat has ended)
+    rated: bool
+
+
+@dataclass(frozen=True)
 class VisitorIdentity:
     visitor_id: str
     conversation_id: str
@@ -139,10 +150,8 @@ def post_message(
                    message_id=message_id)
 
 
-def read_messages(
-    session: Session, who: VisitorIdentity, *, after: int
-) -> tuple[list[VisitorMessage], str, int]:
-    """Messages after sequence `after`, the conversation state and the queue position."""
+def read_messages(session: Session, who: VisitorIdentity, *, after: int) -> VisitorView:
+    """Messages after sequence `after`, the conversation state, queue position and rating."""
     conv = session.get(m.Conversation, who.conversation_id)
     assert conv is not None
     rows = session.execute(
@@ -159,16 +168,20 @@ def read_messages(
         )
         for msg, name in rows
     ]
-    return messages, conv.state, queue_position(session, conv)
+    return VisitorView(
+        messages, conv.state, queue_position(session, conv),
+        rating_requested=conv.state == "closed" or conv.rating_requested_at is not None,
+        rated=conv.rating is not None,
+    )
 
 
 def rate(
     session: Session, changes: ChangeWriter, who: VisitorIdentity, *, score: int, comment: str
 ) -> None:
-    """H14.4: one rating per conversation, once it has ended."""
+    """H14.4: one rating per conversation, once it has ended or the agent asked for it."""
     conv = session.get(m.Conversation, who.conversation_id, with_for_update=True)
     assert conv is not None
-    if conv.state != "closed":
+    if conv.state != "closed" and conv.rating_requested_at is None:
         raise ApiError("conversation_not_closed")
     if conv.rating is not None:
         raise ApiError("already_rated")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from server.mutations import conversations, records, workspace
+from server.mutations import conversations, records, workspace, workstation
 from server.mutations.base import Mutator
 
 
 def all_mutators() -> dict[str, Mutator]:
     merged: dict[str, Mutator] = {}
-    for module in (conversations, records, workspace):
+    for module in (conversations, records, workspace, workstation):
         overlap = merged.keys() & module.MUTATORS.keys()
         if overlap:
             raise ValueError(f"mutators defined twice: {sorted(overlap)}")

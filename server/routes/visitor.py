@@ -73,20 +73,23 @@ async def receive(
     with state.notifier.subscribe([conversation_wake_key(who.conversation_id)]) as subscription:
         while True:
             subscription.clear()
-            messages, conv_state, position = await run_in_threadpool(_read, state, who, after)
+            view = await run_in_threadpool(_read, state, who, after)
             remaining = deadline - time.monotonic()
-            if messages or woken or remaining <= 0:
+            if view.messages or woken or remaining <= 0:
                 break
             woken = await subscription.wait(min(remaining, 2.0))
-    return VisitorState(messages=messages, state=conv_state, queue_position=position)
+    return VisitorState(messages=view.messages, state=view.state,
+                        queue_position=view.queue_position,
+                        rating_requested=view.rating_requested, rated=view.rated)
 
 
-def _read(state: ServerState, who: visitor.VisitorIdentity, after: int) -> tuple:  # type: ignore[type-arg]
+def _read(state: ServerState, who: visitor.VisitorIdentity, after: int) -> visitor.VisitorView:
     with state.db.read() as session:
         return visitor.read_messages(session, who, after=after)
 
 
-@router.post("/rating", response_model=Ok, summary="Rate the conversation once it ended (H14.4)")
+@router.post("/rating", response_model=Ok,
+             summary="Rate the conversation once it ended or the agent asked (H14.4)")
 def rating(body: RatingRequest, state: StateDep,
            authorization: Annotated[str | None, Header()] = None) -> Ok:
     who = _identify(state, authorization)

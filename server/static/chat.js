@@ -1,7 +1,8 @@
 /* KefuDesk customer chat page (/chat). Plain JS, no build step, no external resources.
  *
  * Flow: start form -> POST /api/v1/visitor/sessions -> chat view with a long-poll loop on
- * GET /api/v1/visitor/messages -> rating form once the conversation is closed.
+ * GET /api/v1/visitor/messages -> rating form once the conversation is closed or the agent
+ * asks for a rating (rating_requested in the poll answer).
  * All user and agent text is rendered with textContent / text nodes, never innerHTML.
  */
 (function () {
@@ -448,7 +449,7 @@
 
   // ---- conversation state -------------------------------------------------------------------
 
-  function applyState(state, position) {
+  function applyState(state, position, info) {
     convState = state;
     var queue = $("queue");
     if (state === "queued") {
@@ -468,16 +469,24 @@
       $("composer-form").hidden = true;
       $("closed-bar").hidden = false;
       $("new-chat").hidden = false;
-      var rating = $("rating");
-      if (rating.hidden) {
-        rating.hidden = false;
-        var rated = chat && chat.rated;
-        $("rating-form-box").hidden = !!rated;
-        $("rating-thanks").hidden = !rated;
-        scrollToBottom();
-      }
     }
+    // H14.4: the form appears once the chat has ended, or earlier when the agent asks for it.
+    if (state === "closed" || (info && info.rating_requested)) showRating(info && info.rated);
     updateComposer();
+  }
+
+  function showRating(ratedOnServer) {
+    var rating = $("rating");
+    if (!rating.hidden) return;
+    if (ratedOnServer && chat && !chat.rated) {
+      chat.rated = true;
+      saveChat();
+    }
+    rating.hidden = false;
+    var rated = chat && chat.rated;
+    $("rating-form-box").hidden = !!rated;
+    $("rating-thanks").hidden = !rated;
+    scrollToBottom();
   }
 
   function setConnected(ok) { $("conn-notice").hidden = ok; }
@@ -506,7 +515,7 @@
       setConnected(true);
       backoff = 1000;
       addMessages(res.body.messages || []);
-      applyState(res.body.state, res.body.queue_position);
+      applyState(res.body.state, res.body.queue_position, res.body);
       if (first) {
         first = false;
         restoreOutbox();
