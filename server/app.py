@@ -19,7 +19,17 @@ from server.db import Database
 from server.errors import ApiError, pick_language
 from server.migrate import read_epoch
 from server.notify import Notifier
-from server.routes import admin, auth, chat_page, conversations, health, sync, visitor
+from server.routes import (
+    admin,
+    auth,
+    chat_page,
+    conversations,
+    customers,
+    health,
+    search,
+    sync,
+    visitor,
+)
 from server.state import ServerState, Settings
 
 log = logging.getLogger(__name__)
@@ -57,7 +67,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.kefu = state
-    for module in (health, auth, sync, conversations, visitor, admin, chat_page):
+    for module in (health, auth, sync, conversations, customers, search, visitor, admin,
+                   chat_page):
         app.include_router(module.router)
     _install_error_handlers(app)
     _install_guards(app)

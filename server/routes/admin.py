@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import select
 
-from kefu_protocol.wire import ROLE_RANK
+from kefu_protocol.wire import ROLE_RANK, AgentGrantsRequest
 from server import auth
 from server import models as m
+from server.changes import team_scope
 from server.deps import PrincipalDep, StateDep, require_role
 from server.errors import ApiError
 from server.principal import Principal
@@ -89,6 +90,24 @@ def reset_password(agent_id: str, principal: PrincipalDep, state: StateDep) -> d
     with state.db.write() as session:
         auth.reset_password(session, principal, _managed_agent(session, principal, agent_id))
     return {"ok": True}
+
+
+@router.put("/agents/{agent_id}/grants",
+            summary="Per-permission grants on top of the agent's role (H10.2)")
+def set_grants(agent_id: str, body: AgentGrantsRequest, principal: PrincipalDep,
+               state: StateDep) -> dict[str, list[str]]:
+    require_role(principal, "supervisor")
+    grants = sorted(set(body.grants))
+    with state.changing() as changes:
+        agent = _managed_agent(changes.session, principal, agent_id)
+        if list(agent.grants or []) != grants:
+            agent.grants = grants
+            agent.version = (agent.version or 0) + 1
+            changes.session.flush()
+            changes.upsert(team_scope(agent.team_id), agent)
+        auth.audit(changes.session, "agent.grants", account=agent.account, agent_id=agent.id,
+                   actor_id=principal.agent_id, grants=grants)
+    return {"grants": grants}
 
 
 @router.get("/audit", response_model=list[AuditRow], summary="Login log (H14.5)")

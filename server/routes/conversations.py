@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 from sqlalchemy import select
 
+from kefu_protocol.wire import MessagePage
 from server import models as m
 from server.changes import to_wire
 from server.deps import PrincipalDep, StateDep
 from server.errors import ApiError
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["history"])
-
-
-class MessagePage(BaseModel):
-    messages: list[dict[str, Any]]
-    has_more: bool
 
 
 @router.get("/{conversation_id}/messages", response_model=MessagePage,
