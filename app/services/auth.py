@@ -150,3 +150,17 @@ class AuthService:
             self.client().logout(refresh_token)
         except Exception as exc:
             log.info("logout could not reach the server (%s)", type(exc).__name__)
+
+    def verify_password(self, account: str, password: str) -> None:
+        """The lock screen's check with the server (H1.7): a login whose new session is
+        revoked at once, so no second session stays open. Raises LoginFailure (credentials,
+        locked, network, …); the server counts wrong passwords as it does at login (H1.10)."""
+        client = self.client()
+        try:
+            response = client.login(account.strip(), password, self.device_id)
+        except Exception as exc:
+            raise _translate(exc) from exc
+        try:
+            client.logout(response.refresh_token)
+        except Exception as exc:
+            log.warning("the unlock check's session was not revoked (%s)", type(exc).__name__)

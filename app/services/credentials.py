@@ -42,6 +42,8 @@ class CredentialVault:
 
     def __init__(self, backend: keyring.backend.KeyringBackend | None = None) -> None:
         self._backend = backend
+        self._chosen: dict[str, bool] = {}
+        """Auto-login switched on or off by the agent in this run, per entry (H1.9)."""
 
     @property
     def backend(self) -> keyring.backend.KeyringBackend:
@@ -56,7 +58,7 @@ class CredentialVault:
         return f"{server_url}|{account}"
 
     def save(self, server_url: str, account: str, refresh_token: str) -> bool:
-        if not self.state().usable:
+        if not self.state().usable or not self._chosen.get(self._user(server_url, account), True):
             return False
         try:
             self.backend.set_password(SERVICE, self._user(server_url, account), refresh_token)
@@ -83,3 +85,19 @@ class CredentialVault:
             pass
         except keyring.errors.KeyringError as exc:
             log.warning("keyring entry not removed: %s", type(exc).__name__)
+
+    def choose(self, server_url: str, account: str, remember: bool) -> None:
+        """The agent's choice for this run (H1.9): off refuses every later save of this entry,
+        including a token rotated by the sync threads; on allows them again."""
+        self._chosen[self._user(server_url, account)] = remember
+
+    def remembers(self, server_url: str, account: str, default: bool) -> bool:
+        """Whether a rotated token is to be stored: the agent's choice in this run, if any."""
+        return self._chosen.get(self._user(server_url, account), default)
+
+    def forget(self, account: str, server_urls: tuple[str, ...]) -> None:
+        """Shared computer (H1.8): every entry this app keeps for `account` is deleted (one
+        refresh token per server) and none is stored again in this run."""
+        for server_url in dict.fromkeys(server_urls):
+            self.choose(server_url, account, False)
+            self.delete(server_url, account)

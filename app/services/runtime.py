@@ -31,9 +31,15 @@ class Runtime:
     chat: ChatService
     keeper: TokenKeeper
 
-    def stop(self, *, clear_cache: bool = False) -> bool:
+    def unsent(self) -> int:
+        """Intents this desk has not got onto the server: waiting, or refused by it."""
+        with self.store.read() as session:
+            return outbox.pending_count(session) + outbox.rejected_count(session)
+
+    def stop(self, *, clear_cache: bool = False, discard_unsent: bool = False) -> bool:
         """Stops syncing and closes the cache. `clear_cache` (shared computer, H1.8) deletes
-        this profile's cache, but only when nothing is left to send; returns True if deleted."""
+        this profile's folder (cache, WAL, lock), but only when nothing is left to send or the
+        agent was told and chose to discard it (`discard_unsent`); True if deleted."""
         self.engine.stop()
         unsent = 0
         if clear_cache:
@@ -42,10 +48,17 @@ class Runtime:
         self.store.close()
         if not clear_cache:
             return False
-        if unsent:
+        if unsent and not discard_unsent:
             log.warning("shared computer: cache kept, %d intent(s) not yet sent", unsent)
             return False
-        shutil.rmtree(self.store.path.parent, ignore_errors=True)
+        if unsent:
+            log.warning("shared computer: %d unsent intent(s) discarded, as the agent chose",
+                        unsent)
+        folder = self.store.path.parent
+        shutil.rmtree(folder, ignore_errors=True)
+        if folder.exists():
+            log.error("shared computer: the profile folder could not be deleted completely")
+            return False
         return True
 
 
@@ -66,7 +79,7 @@ def open_runtime(
     store = open_store(path)
 
     def rotated(token: str) -> None:
-        if remember:
+        if auth.vault.remembers(signed_in.server_url, signed_in.account, remember):
             auth.vault.save(signed_in.server_url, signed_in.account, token)
 
     keeper = TokenKeeper(auth.client(), access_token=signed_in.access_token,
