@@ -4,4 +4,63 @@ from __future__ import annotations
 
 # key -> (简体中文, English), merged into app.i18n.CATALOG; keys must not repeat elsewhere.
 SESSION_TEXT: dict[str, tuple[str, str]] = {
+    "session.lock_action": ("离开并锁定", "Away and lock"),
+    "session.lock.title": ("已锁定 · 客服台", "Locked · KefuDesk"),
+    "session.lock.heading": ("工作台已锁定", "This desk is locked"),
+    "session.lock.who": ("{name}（{account}）", "{name} ({account})"),
+    "session.lock.away": ("您已离开，状态为“离开”，不会分配新会话。输入密码解锁（H1.7）。",
+                          "You are away: no new conversations are assigned. "
+                          "Enter your password to unlock (H1.7)."),
+    "session.lock.idle": ("超过 {minutes} 分钟无操作，已自动离线并锁定，不再分配新会话（H1.6）。"
+                          "输入密码解锁。",
+                          "No activity for {minutes} minutes: you were set offline and the "
+                          "desk was locked; no new conversations are assigned (H1.6). "
+                          "Enter your password to unlock."),
+    "session.lock.password": ("登录密码", "Your sign-in password"),
+    "session.lock.unlock": ("解锁", "Unlock"),
+    "session.lock.logout": ("注销", "Log out"),
+    "session.lock.checking": ("正在验证…", "Checking…"),
+    "session.lock.empty": ("请输入密码。", "Enter your password."),
+    "session.lock.wrong": ("密码错误，还可尝试 {attempts} 次；用完将强制注销。",
+                           "Wrong password; {attempts} attempt(s) left before you are "
+                           "logged out."),
+    "session.lock.unverifiable": ("无法连接服务器，而本次是自动登录（没有输入过密码），离线时无法"
+                                  "验证密码。请等网络恢复后再试，或点“注销”。",
+                                  "The server cannot be reached, and this session started with "
+                                  "automatic sign-in (no password was typed), so the password "
+                                  "cannot be checked offline. Retry when the network is back, "
+                                  "or log out."),
+    "session.forced.too_many": ("锁定界面连续 {count} 次密码错误，已强制注销（H1.7）。",
+                                "{count} wrong passwords at the lock screen: you were logged "
+                                "out (H1.7)."),
+    "session.forced.refused": ("解锁未通过：{reason} 已注销。", "Unlock refused: {reason} "
+                               "You were logged out."),
+    "session.auto_login.title": ("自动登录", "Automatic sign-in"),
+    "session.auto_login.shared_computer": ("公用电脑不能开启自动登录（H1.8）。",
+                                           "Automatic sign-in is not allowed on a shared "
+                                           "computer (H1.8)."),
+    "session.auto_login.policy": ("自动登录由 IT 统一设定，不能在此修改。",
+                                  "IT decides automatic sign-in on this computer."),
+    "session.auto_login.auto_login_off": ("IT 已禁止在本机自动登录。",
+                                          "IT has turned off automatic sign-in on this "
+                                          "computer."),
+    "session.auto_login.no_keyring": ("本机没有安全的系统钥匙串，无法保存登录状态。",
+                                      "No secure system keyring here: the sign-in cannot be "
+                                      "remembered."),
+    "session.unsent.title": ("还有未发送的内容", "Not everything was sent"),
+    "session.unsent.text": ("还有 {count} 条消息或操作未发送到服务器。\n"
+                            "这是公用电脑：退出或注销时会清除本机的全部数据，这些内容之后无法再"
+                            "发送，顾客也不会收到。",
+                            "{count} message(s) or action(s) have not reached the server.\n"
+                            "This is a shared computer: exiting or logging out clears all its "
+                            "local data, so they can never be sent and the customers will not "
+                            "get them."),
+    "session.unsent.explain": ("等待：再尝试发送 {seconds} 秒。\n仍然退出：放弃这些内容并清除本机"
+                               "数据。\n继续工作：不退出，稍后再试。",
+                               "Wait: keep trying to send for {seconds} more seconds.\n"
+                               "Exit anyway: give them up and clear the local data.\n"
+                               "Keep working: do not exit; try again later."),
+    "session.unsent.wait": ("等待", "Wait"),
+    "session.unsent.discard": ("仍然退出", "Exit anyway"),
+    "session.unsent.keep_working": ("继续工作", "Keep working"),
 }

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 from qasync import asyncSlot
 
 from app.config import Config
@@ -16,9 +19,12 @@ from app.models.store import ProfileInUse
 from app.services.auth import AuthService, LoginFailure, SignedIn
 from app.services.connection import ServerProbe, probe_server
 from app.services.runtime import Runtime, open_runtime
+from app.services.session_rules import PasswordVerifier, Unlocker, Verdict, wipe_session_logs
 from app.ui.about import AboutDialog, AboutFacts
 from app.ui.bridge import SyncBridge
-from app.ui.login import LoginOptions, LoginWindow, PasswordChangeDialog
+from app.ui.idle import IdleMonitor
+from app.ui.lock_screen import Cover, LockScreen
+from app.ui.login import LoginOptions, LoginWindow, PasswordChangeDialog, failure_text
 from app.ui.main_window import MainWindow
 from app.ui.modal import finished
 from app.ui.server_wizard import run_server_wizard
@@ -29,17 +35,42 @@ from app.workers import Workers
 
 log = logging.getLogger(__name__)
 
+FLUSH_S = 3.0
+"""How long logging out or exiting waits for the outbox to drain."""
+WAIT_MORE_S = 10.0
+"""What 等待 adds, on a shared computer with unsent intents (H1.8)."""
+
 
 class SessionFlow(QObject):
     """Owns the windows of one app run; the runtime's services do the work."""
 
     main_window_shown = Signal(object)
     """The MainWindow, once an agent is signed in."""
+    locked = Signal(object)
+    """The LockScreen, once shown (away or idle)."""
+    session_ended = Signal(str)
+    """logout | exit, once everything for it is done (on a shared computer: wiped)."""
 
     def __init__(self, *, auth: AuthService, workers: Workers, data_root: Path, tr: Tr,
                  palette: Palette, config: Config, server_locked: bool = False,
-                 allow_auto_login: bool = True) -> None:
+                 allow_auto_login: bool = True, idle_timeout_s: float | None = None,
+                 idle_check_ms: int = 5000,
+                 idle_clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
+        self.idle_timeout_s = idle_timeout_s
+        """None: the `idle_timeout_min` setting (H1.6); tests use a fraction of a second."""
+        self.idle_check_ms = idle_check_ms
+        self.idle_clock = idle_clock
+        self.idle: IdleMonitor | None = None
+        self.presence = "offline"
+        self.verifier: PasswordVerifier | None = None
+        """The password typed at login this run, as an in-memory hash (None after auto-login)."""
+        self.lock: LockScreen | None = None
+        self.cover: Cover | None = None
+        self.unlocker: Unlocker | None = None
+        self._presence_before_lock = "online"
+        self._ending = False
+        self._may_close = False
         self.auth = auth
         self.workers = workers
         self.data_root = data_root
@@ -140,10 +171,12 @@ class SessionFlow(QObject):
         if signed_in is None:
             self.login.set_busy(False)
             return
+        self.verifier = None  # no password typed: the lock screen needs the server
         await self._enter(signed_in, remember=True)
 
     @asyncSlot(str, str, bool)
     async def _login(self, account: str, password: str, remember: bool) -> None:
+        self.auth.vault.choose(self.auth.server_url, account.strip(), remember)
         try:
             signed_in = await self.workers.in_net(self.auth.login, account, password,
                                                   remember=remember)
@@ -151,21 +184,24 @@ class SessionFlow(QObject):
             self.login.show_failure(failure)
             return
         if signed_in.must_change_password:
-            signed_in = await self._force_password_change(signed_in, password, remember)
-            if signed_in is None:
+            changed = await self._force_password_change(signed_in, password, remember)
+            if changed is None:
                 return
+            signed_in, password = changed
+        self.verifier = await self.workers.in_net(PasswordVerifier, password)
         await self._enter(signed_in, remember=remember)
 
     async def _force_password_change(self, signed_in: SignedIn, old: str,
-                                     remember: bool) -> SignedIn | None:
+                                     remember: bool) -> tuple[SignedIn, str] | None:
         dialog = PasswordChangeDialog(self.tr_, self.login)
         dialog.old.setText(old)
         while await finished(dialog) == QDialog.DialogCode.Accepted.value:
+            new = dialog.new.text()
             try:
                 await self.workers.in_net(self.auth.change_password, signed_in,
-                                          dialog.old.text(), dialog.new.text())
-                return await self.workers.in_net(self.auth.login, signed_in.account,
-                                                 dialog.new.text(), remember=remember)
+                                          dialog.old.text(), new)
+                return (await self.workers.in_net(self.auth.login, signed_in.account, new,
+                                                  remember=remember), new)
             except LoginFailure as failure:
                 dialog.show_failure(failure)
         self.login.set_busy(False)
@@ -186,12 +222,16 @@ class SessionFlow(QObject):
         self.bridge.changes_applied.connect(window.apply_changes)
         window.logout_requested.connect(self._logout)
         window.presence_requested.connect(self._set_presence)
+        window.away_requested.connect(self._away)
+        window.auto_login_toggled.connect(self._auto_login_toggled)
+        window.addAction(self._lock_action(window))
+        window.installEventFilter(self)  # a shared desk's exit goes through end_session
         window.show_status(runtime.engine.status)
         self.main_window = window
         self.login.hide()
         window.show()
-        await self.workers.in_db(runtime.chat.set_presence, "online")
-        window.show_presence("online")
+        await self._push_presence("online")
+        self._start_idle()
         self.main_window_shown.emit(window)
 
     def _remember(self, account: str, remember: bool) -> None:
@@ -209,27 +249,305 @@ class SessionFlow(QObject):
     @asyncSlot(str)
     async def _set_presence(self, status: str) -> None:
         if self.runtime is not None:
-            await self.workers.in_db(self.runtime.chat.set_presence, status)
+            await self._push_presence(status)
+
+    async def _push_presence(self, status: str) -> None:
+        """Queues the status for the server (DB worker) and shows it in the status bar."""
+        runtime = self.runtime
+        if runtime is None:
+            return
+        self.presence = status
+        if self.main_window is not None and not self.main_window.closed:
+            self.main_window.show_presence(status)
+        await self.workers.in_db(runtime.chat.set_presence, status)
+
+    # ---- away and idle: the lock screen (H1.6, H1.7) ----------------------------------------
+
+    def _lock_action(self, window: QWidget) -> QAction:
+        action = QAction(self.tr_("session.lock_action"), window)
+        action.setShortcut(QKeySequence("Ctrl+L"))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda: self._away())
+        return action
+
+    def _start_idle(self) -> None:
+        timeout = self.idle_timeout_s
+        if timeout is None:
+            timeout = 60.0 * int(self.config.get("idle_timeout_min"))
+        self.idle = IdleMonitor(timeout, check_ms=self.idle_check_ms, now=self.idle_clock,
+                                parent=self)
+        self.idle.idle.connect(self._on_idle)
+        self.idle.start()
+
+    def _stop_idle(self) -> None:
+        if self.idle is not None:
+            self.idle.stop()
+            self.idle.deleteLater()
+            self.idle = None
+
+    @asyncSlot()
+    async def _away(self) -> None:
+        await self.lock_desk("away")
+
+    @asyncSlot()
+    async def _on_idle(self) -> None:
+        await self.lock_desk("idle")
+
+    def _lock_text(self, reason: str) -> str:
+        if reason == "away":
+            return self.tr_("session.lock.away")
+        seconds = self.idle.timeout_s if self.idle is not None else 60.0
+        return self.tr_("session.lock.idle", minutes=max(1, round(seconds / 60)))
+
+    async def lock_desk(self, reason: str) -> None:
+        """away (the agent chose it) or idle (H1.6: forced offline). The window is covered at
+        once; then the status goes to the server. Locked already, idle only adds offline."""
+        runtime, window = self.runtime, self.main_window
+        if runtime is None or window is None or window.closed or self._ending:
+            return
+        if self.lock is None:
+            self._presence_before_lock = self.presence
+            lock = LockScreen(self.tr_, name=runtime.signed_in.agent.name,
+                              account=runtime.signed_in.account, reason=self._lock_text(reason))
+            lock.unlock_requested.connect(self._unlock)
+            lock.logout_requested.connect(self._logout)
+            lock.resize(max(lock.minimumWidth(), window.width()), window.height())
+            lock.move(window.pos())
+            self.lock, self.cover = lock, Cover(lock, self)
+            self.unlocker = Unlocker(
+                lambda password: self.auth.verify_password(runtime.signed_in.account, password),
+                self.verifier)
+            self.cover.engage()
+            lock.password.setFocus()
+            self.locked.emit(lock)
+        elif reason == "idle":
+            self.lock.set_reason(self._lock_text(reason))
+        if reason == "away" or self.presence != "offline":
+            await self._push_presence("away" if reason == "away" else "offline")
+
+    @asyncSlot(str)
+    async def _unlock(self, password: str) -> None:
+        lock, unlocker = self.lock, self.unlocker
+        if lock is None or unlocker is None:
+            return
+        verdict = await self.workers.in_net(unlocker.check, password)
+        if self.lock is not lock:
+            return  # the session ended while the server was asked
+        if verdict.outcome == "unlocked":
+            await self._release_lock()
+        elif verdict.outcome in ("too_many", "refused"):
+            await self.end_session("logout", ask=False, notice=self._forced_text(verdict))
+        elif verdict.outcome == "wrong":
+            lock.show_message(self.tr_("session.lock.wrong", attempts=verdict.attempts_left))
+        else:
+            lock.show_message(self.tr_("session.lock.unverifiable"))
+
+    def _forced_text(self, verdict: Verdict) -> str:
+        if verdict.failure is None:
+            return self.tr_("session.forced.too_many", count=self.unlocker.limit
+                            if self.unlocker else 0)
+        return self.tr_("session.forced.refused",
+                        reason=failure_text(self.tr_, verdict.failure))
+
+    async def _release_lock(self) -> None:
+        """Back exactly as before: windows, geometry, selection, focus, then the status."""
+        lock, cover = self.lock, self.cover
+        self.lock = self.cover = self.unlocker = None
+        if cover is not None:
+            cover.release()
+        if lock is not None:
+            lock.release()
+            lock.close()
+            lock.deleteLater()
+        if self.idle is not None:
+            self.idle.activity()
+        await self._push_presence(self._presence_before_lock)
+
+    # ---- auto-login switch (H1.9) -----------------------------------------------------------
+
+    @asyncSlot(bool)
+    async def _auto_login_toggled(self, on: bool) -> None:
+        runtime = self.runtime
+        if runtime is None:
+            return
+        vault = self.auth.vault
+        url, account = runtime.signed_in.server_url, runtime.signed_in.account
+        refusal = self._auto_login_refusal() if on else None
+        if refusal is not None:
+            self._show_auto_login(False)
+            await self._tell(self.tr_(f"session.auto_login.{refusal}"))
+            return
+        vault.choose(url, account, on)  # also decides for tokens the sync threads rotate
+        if on:
+            token = runtime.keeper.refresh_token
+            while await self.workers.in_net(vault.save, url, account, token):
+                if runtime.keeper.refresh_token == token:
+                    break
+                token = runtime.keeper.refresh_token  # rotated meanwhile: store the new one
+        else:
+            await self.workers.in_net(vault.delete, url, account)
+        if not self.config.locked("auto_login"):
+            self.config.set("auto_login", on)
+        self.login.remember.setChecked(on)
+        self._show_auto_login(on)
+
+    def _auto_login_refusal(self) -> str | None:
+        reason = self.config.lock_reason("auto_login")
+        if reason is not None:
+            return reason
+        return None if self.auth.vault.state().usable else "no_keyring"
+
+    def _show_auto_login(self, on: bool) -> None:
+        """The main window's 自动登录 item follows the state in force, once it has one."""
+        show = getattr(self.main_window, "show_auto_login", None)
+        if callable(show):
+            show(on)
+
+    async def _tell(self, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, self.tr_("session.auto_login.title"),
+                          text, QMessageBox.StandardButton.Ok, self.main_window)
+        await finished(box)
+
+    # ---- log out and exit (H1.6, H1.8, H1.9) ------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """On a shared computer, closing the main window (退出, Ctrl+Q, the title bar) first
+        runs the exit: flush, ask about anything unsent, wipe; then the window closes."""
+        if (event.type() == QEvent.Type.Close and watched is self.main_window
+                and not self._may_close and self.config.get("shared_computer")):
+            event.ignore()
+            self._exit()
+            return True
+        return False
+
+    @asyncSlot()
+    async def _exit(self) -> None:
+        await self.end_session("exit")
 
     @asyncSlot()
     async def _logout(self) -> None:
         """注销: presence offline, token revoked on the server and removed from the keyring."""
+        await self.end_session("logout")
+
+    async def end_session(self, kind: str, *, ask: bool = True, notice: str = "") -> bool:
+        """logout | exit (exit comes here only on a shared computer). Offline first, the outbox
+        flushed for a few seconds; on a shared computer anything still unsent is put to the
+        agent (unless `ask` is False: then the cache is kept rather than dropped), and every
+        trace is wiped. False when the agent chose to keep working."""
+        runtime = self.runtime
+        if runtime is None or self._ending:
+            return False
+        self._ending = True
+        try:
+            shared = bool(self.config.get("shared_computer"))
+            before = self.presence
+            await self._push_presence("offline")
+            await self.workers.in_net(runtime.engine.flush, FLUSH_S)
+            discard = False
+            if shared and ask:
+                decision = await self._unsent_decision(runtime)
+                if decision == "keep_working":
+                    await self._push_presence(before)
+                    return False
+                discard = decision == "discard"
+            self._stop_idle()
+            if self.main_window is not None:
+                self.main_window.setEnabled(False)
+            await self.workers.in_net(self._stop_runtime, runtime, shared, discard)
+            if kind == "logout" or shared:
+                await self.workers.in_net(self.auth.logout, runtime.signed_in.account,
+                                          runtime.keeper.refresh_token)
+            if shared:
+                await self.workers.in_net(self._wipe_traces, runtime.signed_in)
+            self.verifier = None
+            self._close_session_windows(kind, notice, shared)
+        finally:
+            self._ending = False
+        self.session_ended.emit(kind)
+        return True
+
+    async def _unsent_decision(self, runtime: Runtime) -> str:
+        """none | discard | keep_working: asks as long as the agent chooses 等待."""
+        while True:
+            count = await self.workers.in_db(runtime.unsent)
+            if not count:
+                return "none"
+            choice = await self._ask_unsent(count)
+            if choice != "wait":
+                return choice
+            await self.workers.in_net(runtime.engine.flush, WAIT_MORE_S)
+
+    async def _ask_unsent(self, count: int) -> str:
+        tr = self.tr_
+        parent = self.lock if self.lock is not None else self.main_window
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("session.unsent.title"),
+                          tr("session.unsent.text", count=count),
+                          QMessageBox.StandardButton.NoButton, parent)
+        box.setInformativeText(tr("session.unsent.explain", seconds=int(WAIT_MORE_S)))
+        wait = box.addButton(tr("session.unsent.wait"), QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton(tr("session.unsent.discard"),
+                                QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(tr("session.unsent.keep_working"),
+                             QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(wait)
+        box.setEscapeButton(keep)
+        await finished(box)
+        clicked = box.clickedButton()
+        box.deleteLater()
+        if clicked is discard:
+            return "discard"
+        return "wait" if clicked is wait else "keep_working"
+
+    def _stop_runtime(self, runtime: Runtime, shared: bool, discard: bool) -> None:
+        """Worker thread: sync stopped, cache closed (a shared desk's profile deleted)."""
+        runtime.stop(clear_cache=shared, discard_unsent=discard)
+        if self.runtime is runtime:
+            self.runtime = None
+
+    def _wipe_traces(self, signed_in: SignedIn) -> None:
+        """Worker thread, shared computer (H1.8): the account's keyring entries, the
+        remembered account and this session's log files. The profile went with the runtime."""
+        self.auth.vault.forget(signed_in.account, (signed_in.server_url, self.auth.server_url))
+        if self.config.source("last_account") == "user":
+            self.config.reset("last_account")
+        left = wipe_session_logs()
+        if left:
+            log.error("shared computer: %d log file(s) could not be deleted", len(left))
+
+    def _close_session_windows(self, kind: str, notice: str, shared: bool) -> None:
+        window, lock, cover = self.main_window, self.lock, self.cover
+        self.main_window = None
+        self.lock = self.cover = self.unlocker = None
+        if kind == "logout":
+            self.login.password.clear()
+            if shared:
+                self.login.account.clear()
+            self.login.show_text(notice)
+            self.login.show()  # before the main window closes: the app must not quit
+        if cover is not None:
+            if window is not None:
+                cover.forget(window)
+            cover.release()
+        if lock is not None:
+            lock.release()
+            lock.close()
+            lock.deleteLater()
+        if window is not None:
+            self._may_close = True
+            try:
+                window.close()
+            finally:
+                self._may_close = False
+
+    def shutdown_runtime(self) -> None:
+        """The app is quitting without asking (or a test ends): on a shared computer the
+        traces are wiped, but a cache with unsent intents is kept rather than dropped."""
         runtime = self.runtime
         if runtime is None:
             return
-        await self.workers.in_db(runtime.chat.set_presence, "offline")
-        await self.workers.in_net(runtime.engine.flush, 3.0)
-        await self.workers.in_net(self.shutdown_runtime)
-        await self.workers.in_net(self.auth.logout, runtime.signed_in.account,
-                                  runtime.keeper.refresh_token)
-        if self.main_window is not None:
-            self.main_window.close()
-            self.main_window = None
-        self.login.password.clear()
-        self.login.set_busy(False)
-        self.login.show()
-
-    def shutdown_runtime(self) -> None:
-        if self.runtime is not None:
-            self.runtime.stop(clear_cache=bool(self.config.get("shared_computer")))
-            self.runtime = None
+        shared = bool(self.config.get("shared_computer"))
+        self._stop_idle()
+        runtime.stop(clear_cache=shared)
+        self.runtime = None
+        if shared:
+            self._wipe_traces(runtime.signed_in)
