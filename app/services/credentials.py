@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import closing
 from dataclasses import dataclass
 
 import keyring
@@ -97,7 +98,27 @@ class CredentialVault:
 
     def forget(self, account: str, server_urls: tuple[str, ...]) -> None:
         """Shared computer (H1.8): every entry this app keeps for `account` is deleted (one
-        refresh token per server) and none is stored again in this run."""
-        for server_url in dict.fromkeys(server_urls):
+        refresh token per server: those named, and any other the backend can list) and none
+        is stored again in this run."""
+        listed = [user.rpartition("|")[0] for user in self._listed_users()
+                  if user.endswith(f"|{account}")]
+        for server_url in dict.fromkeys([*server_urls, *listed]):
             self.choose(server_url, account, False)
             self.delete(server_url, account)
+
+    def _listed_users(self) -> list[str]:
+        """The users of this app's entries where the backend can search them (Secret Service);
+        [] elsewhere, where only the named servers' entries can be found."""
+        backend = self.backend
+        collection = getattr(backend, "get_preferred_collection", None)
+        scheme = getattr(backend, "schemes", {}).get(getattr(backend, "scheme", ""), {})
+        if collection is None or not self.state().usable or not scheme:
+            return []
+        try:
+            found = collection()
+            with closing(found.connection):
+                items = found.search_items({scheme["service"]: SERVICE})
+                return [str(item.get_attributes().get(scheme["username"], "")) for item in items]
+        except Exception as exc:  # D-Bus and secretstorage errors: the named entries still go
+            log.warning("keyring entries not listed: %s", type(exc).__name__)
+            return []
