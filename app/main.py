@@ -12,6 +12,7 @@ from pathlib import Path
 from app.config import Config, config_path, data_root
 from app.i18n import Tr, problem_text
 from app.policy import default_policy_path, load_policy, write_policy
+from app.services.session_rules import SessionLog
 from app.version import app_version
 
 log = logging.getLogger(__name__)
@@ -33,11 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def setup_logging(directory: Path, level: str) -> None:
-    """Rotating log in the data dir; the code never logs passwords or tokens."""
+def setup_logging(directory: Path, level: str, *, shared: bool = False) -> None:
+    """Rotating log in the data dir; the code never logs passwords or tokens. On a shared
+    computer (H1.8) each session logs to its own file, deleted when the session ends."""
     directory.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
-        directory / "kefudesk.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+    handler: logging.Handler = SessionLog(directory) if shared else \
+        logging.handlers.RotatingFileHandler(directory / "kefudesk.log", maxBytes=2_000_000,
+                                             backupCount=5, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.setLevel(getattr(logging, level, logging.INFO))
@@ -56,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         return _write_deploy_config(policy_path, args.write_deploy_config, args.lang)
     config = Config(config_path(), load_policy(policy_path))
     root = data_root()
-    setup_logging(root / "logs", config.get("log_level"))
+    setup_logging(root / "logs", config.get("log_level"),
+                  shared=bool(config.get("shared_computer")))
     for problem in config.problems:
         log.warning("configuration problem: %s", problem)
     if args.self_test:
