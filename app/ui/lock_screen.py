@@ -150,21 +150,22 @@ class Cover(QObject):
             window.setEnabled(False)
             window.hide()
 
-    def release(self) -> None:
+    def release(self, *, restore: bool = True) -> None:
+        """Input flows again; with `restore` the hidden windows come back as they were."""
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
-        for item in self.hidden:
+        hidden, self.hidden = (self.hidden if restore else []), []
+        for item in hidden:
             item.window.setEnabled(item.enabled)
             item.window.restoreGeometry(item.geometry)
             item.window.setWindowState(item.state)
             item.window.show()
-        if self.hidden:
-            self.hidden[0].window.raise_()
-            self.hidden[0].window.activateWindow()
-        if self.focus is not None and self.focus.isVisible():
+        if hidden:
+            hidden[0].window.raise_()
+            hidden[0].window.activateWindow()
+        if hidden and self.focus is not None and self.focus.isVisible():
             self.focus.setFocus()
-        self.hidden = []
         self.focus = None
 
     def forget(self, window: QWidget) -> None:

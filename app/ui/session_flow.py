@@ -68,6 +68,7 @@ class SessionFlow(QObject):
         self.lock: LockScreen | None = None
         self.cover: Cover | None = None
         self.unlocker: Unlocker | None = None
+        self.wait_more_s = WAIT_MORE_S
         self._presence_before_lock = "online"
         self._ending = False
         self._may_close = False
@@ -475,7 +476,7 @@ class SessionFlow(QObject):
             choice = await self._ask_unsent(count)
             if choice != "wait":
                 return choice
-            await self.workers.in_net(runtime.engine.flush, WAIT_MORE_S)
+            await self.workers.in_net(runtime.engine.flush, self.wait_more_s)
 
     async def _ask_unsent(self, count: int) -> str:
         tr = self.tr_
@@ -483,7 +484,7 @@ class SessionFlow(QObject):
         box = QMessageBox(QMessageBox.Icon.Warning, tr("session.unsent.title"),
                           tr("session.unsent.text", count=count),
                           QMessageBox.StandardButton.NoButton, parent)
-        box.setInformativeText(tr("session.unsent.explain", seconds=int(WAIT_MORE_S)))
+        box.setInformativeText(tr("session.unsent.explain", seconds=round(self.wait_more_s)))
         wait = box.addButton(tr("session.unsent.wait"), QMessageBox.ButtonRole.AcceptRole)
         discard = box.addButton(tr("session.unsent.discard"),
                                 QMessageBox.ButtonRole.DestructiveRole)
@@ -542,6 +543,12 @@ class SessionFlow(QObject):
     def shutdown_runtime(self) -> None:
         """The app is quitting without asking (or a test ends): on a shared computer the
         traces are wiped, but a cache with unsent intents is kept rather than dropped."""
+        if self.cover is not None:
+            self.cover.release(restore=False)  # the app is going: nothing comes back
+        if self.lock is not None:
+            self.lock.hide()
+            self.lock.deleteLater()
+        self.lock = self.cover = self.unlocker = None
         runtime = self.runtime
         if runtime is None:
             return

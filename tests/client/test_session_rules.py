@@ -112,7 +112,7 @@ def test_away_locks_the_desk_and_only_the_password_brings_it_back(
         await until(lambda: app.flow.lock is None and window.isVisible())
         assert window.isEnabled() and not _visible_locks()
         assert window.current == chosen and window.chat_panel.title.text() == title
-        assert window.list_view.currentIndex().row() == 1
+        assert window.list_model.id_at(window.list_view.currentIndex().row()) == chosen
         await until(lambda: _presence(ui_world, agent) == "busy")  # as before the break
         assert window.presence.currentData() == "busy"
         assert _open_sessions(ui_world, agent) == 1, "the unlock check left a session open"
