@@ -229,6 +229,9 @@ class SessionFlow(QObject):
         window.installEventFilter(self)  # a shared desk's exit goes through end_session
         window.show_status(runtime.engine.status)
         self.main_window = window
+        self._show_auto_login(self.auth.vault.remembers(runtime.signed_in.server_url,
+                                                        runtime.signed_in.account, remember))
+        self.login.password.clear()  # the password stays in no widget during the session
         self.login.hide()
         window.show()
         await self._push_presence("online")
@@ -337,16 +340,16 @@ class SessionFlow(QObject):
         if verdict.outcome == "unlocked":
             await self._release_lock()
         elif verdict.outcome in ("too_many", "refused"):
-            await self.end_session("logout", ask=False, notice=self._forced_text(verdict))
+            notice = self._forced_text(verdict, unlocker.limit)
+            await self.end_session("logout", ask=False, notice=notice)
         elif verdict.outcome == "wrong":
             lock.show_message(self.tr_("session.lock.wrong", attempts=verdict.attempts_left))
         else:
             lock.show_message(self.tr_("session.lock.unverifiable"))
 
-    def _forced_text(self, verdict: Verdict) -> str:
+    def _forced_text(self, verdict: Verdict, limit: int) -> str:
         if verdict.failure is None:
-            return self.tr_("session.forced.too_many", count=self.unlocker.limit
-                            if self.unlocker else 0)
+            return self.tr_("session.forced.too_many", count=limit)
         return self.tr_("session.forced.refused",
                         reason=failure_text(self.tr_, verdict.failure))
 
@@ -379,18 +382,27 @@ class SessionFlow(QObject):
             await self._tell(self.tr_(f"session.auto_login.{refusal}"))
             return
         vault.choose(url, account, on)  # also decides for tokens the sync threads rotate
-        if on:
-            token = runtime.keeper.refresh_token
-            while await self.workers.in_net(vault.save, url, account, token):
-                if runtime.keeper.refresh_token == token:
-                    break
-                token = runtime.keeper.refresh_token  # rotated meanwhile: store the new one
-        else:
+        if on and not await self._store_token(runtime):
+            vault.choose(url, account, False)
+            self._show_auto_login(False)
+            await self._tell(self.tr_("session.auto_login.no_keyring"))
+            return
+        if not on:
             await self.workers.in_net(vault.delete, url, account)
         if not self.config.locked("auto_login"):
             self.config.set("auto_login", on)
         self.login.remember.setChecked(on)
         self._show_auto_login(on)
+
+    async def _store_token(self, runtime: Runtime) -> bool:
+        """The current refresh token into the keyring, again if it rotated meanwhile."""
+        url, account = runtime.signed_in.server_url, runtime.signed_in.account
+        token = ""
+        while token != runtime.keeper.refresh_token:
+            token = runtime.keeper.refresh_token
+            if not await self.workers.in_net(self.auth.vault.save, url, account, token):
+                return False
+        return True
 
     def _auto_login_refusal(self) -> str | None:
         reason = self.config.lock_reason("auto_login")
@@ -408,6 +420,7 @@ class SessionFlow(QObject):
         box = QMessageBox(QMessageBox.Icon.Information, self.tr_("session.auto_login.title"),
                           text, QMessageBox.StandardButton.Ok, self.main_window)
         await finished(box)
+        box.deleteLater()
 
     # ---- log out and exit (H1.6, H1.8, H1.9) ------------------------------------------------
 
@@ -510,7 +523,11 @@ class SessionFlow(QObject):
         remembered account and this session's log files. The profile went with the runtime."""
         self.auth.vault.forget(signed_in.account, (signed_in.server_url, self.auth.server_url))
         if self.config.source("last_account") == "user":
-            self.config.reset("last_account")
+            try:
+                self.config.reset("last_account")
+            except OSError as exc:
+                log.error("shared computer: the remembered account stays (%s)",
+                          type(exc).__name__)
         left = wipe_session_logs()
         if left:
             log.error("shared computer: %d log file(s) could not be deleted", len(left))
