@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from pydantic import BaseModel, ValidationError
@@ -15,6 +16,8 @@ from kefu_protocol.wire import (
     PROTOCOL_VERSION,
     BootstrapResponse,
     LoginResponse,
+    MessagePage,
+    MessageSearchPage,
     PullResponse,
     PushResponse,
     TokenPair,
@@ -169,6 +172,40 @@ class ApiClient:
             params["page"] = page
         return self.typed(BootstrapResponse, "GET", "/sync/bootstrap", token=token,
                           params=params, read_timeout=60)
+
+    def messages_before(self, token: str, conversation_id: str, before: int | None,
+                        limit: int) -> MessagePage:
+        """History older than the cache (H3.1): messages with seq < before, newest first."""
+        params: dict[str, Any] = {"limit": limit}
+        if before is not None:
+            params["before"] = before
+        return self.typed(MessagePage, "GET",
+                          f"/conversations/{quote(conversation_id, safe='')}/messages",
+                          token=token, params=params)
+
+    def search_messages(
+        self,
+        token: str,
+        q: str,
+        *,
+        customer_id: str | None = None,
+        agent_id: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        limit: int = 50,
+        before: str | None = None,
+    ) -> MessageSearchPage:
+        """Chat-record search on the server (H14.3), for history the cache does not hold."""
+        params: dict[str, Any] = {"q": q, "limit": limit}
+        for key, value in (("customer_id", customer_id), ("agent_id", agent_id),
+                           ("before", before)):
+            if value:
+                params[key] = value
+        for key, when in (("since", since), ("until", until)):
+            if when is not None:
+                params[key] = (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).isoformat()
+        return self.typed(MessageSearchPage, "GET", "/search/messages", token=token,
+                          params=params)
 
 
 def _decode(response: requests.Response) -> Any:
