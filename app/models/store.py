@@ -18,11 +18,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.models.listing_index import add_listing_index
 from app.models.tables import Base
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class ProfileInUse(Exception):
@@ -256,18 +257,28 @@ def _v3(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-def clear_search_index(session: Session) -> None:
-    """Empties the message search index at once, for a caller about to delete every message
-    (a reset): the delete trigger then has nothing to unindex row by row (1M rows: ~7 s
-    instead of ~37 s). The index fills again as messages are written."""
+_MESSAGE_TRIGGERS = ("message_search_ai", "message_search_ad", "message_search_au")
+
+
+def delete_all_messages(session: Session) -> None:
+    """Empties `message` and its search index in the caller's transaction, for a reset: the
+    delete triggers are set aside meanwhile, so SQLite truncates instead of unindexing row by
+    row (1M cached messages: 2 s, against 53 s for a plain DELETE with the triggers)."""
     session.execute(text("INSERT INTO message_fts (message_fts) VALUES ('delete-all')"))
     session.execute(text("DELETE FROM message_fts_pending"))
     session.execute(text("DELETE FROM message_search"))
+    for name in _MESSAGE_TRIGGERS:
+        session.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+    session.execute(text("DELETE FROM message"))
+    for statement in _V3:
+        if statement.startswith("CREATE TRIGGER IF NOT EXISTS message_search_"):
+            session.execute(text(statement))
 
 
 # Forward-only migrations, indexed by the version they produce. A migration may add tables,
 # columns and indexes, and may rebuild synced tables; it never drops or rewrites the outbox.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2, 3: _v3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _v1, 2: _v2, 3: _v3, 4: add_listing_index}
 
 
 def migrate(engine: Engine) -> int:

@@ -76,6 +76,18 @@ class ActionService:
                                         "conversation_id": conversation_id,
                                         "customer_id": customer_id})
 
+    def configure_team(self, team_id: str, *, first_response_s: int,
+                       complaint_response_s: int, scripts: dict[str, str]) -> int:
+        """Leads (H8.1, H3.6): the team's response standards and script templates."""
+        return self._queue("team.configure", {
+            "team_id": team_id, "first_response_s": first_response_s,
+            "complaint_response_s": complaint_response_s, "scripts": scripts})
+
+    def undo_transfer(self, conversation_id: str, reason: str) -> int:
+        """H3.4: within TRANSFER_UNDO_SECONDS the previous owner takes it back."""
+        return self._queue("conversation.transfer", {
+            "conversation_id": conversation_id, "to_agent_id": self.agent_id, "reason": reason})
+
     def tag(self, customer_id: str, tag_id: str, *, on: bool) -> int:
         return self._queue("customer.tag_add" if on else "customer.tag_remove",
                            {"customer_id": customer_id, "tag_id": tag_id})

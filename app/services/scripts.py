@@ -23,5 +23,13 @@ class ScriptService:
             custom = (team.data or {}).get("scripts") if team is not None else None
         return effective_scripts(custom if isinstance(custom, dict) else None)
 
+    def standards(self, team_id: str) -> tuple[str, int, int]:
+        """(team name, first reply seconds, complaint reply seconds) (H8.1)."""
+        with self.store.read() as session:
+            team = session.get(Record, ("team", team_id))
+            data = team.data if team is not None else {}
+        return (str(data.get("name", "")), int(data.get("first_response_s") or 30),
+                int(data.get("complaint_response_s") or 300))
+
     def text(self, kind: ScriptKind, *, team_id: str, agent: str, customer: str) -> str:
         return render_script(self.templates(team_id)[kind], agent=agent, customer=customer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.services.actions import ActionService
@@ -10,6 +11,9 @@ from app.services.colleagues import ColleagueService
 from app.services.customers import CustomerService
 from app.services.runtime import Runtime
 from app.services.scripts import ScriptService
+from app.services.search import RemoteSearchPage, SearchQuery, SearchService
+from app.sync.auth import TokenKeeper
+from app.sync.client import ApiClient
 
 
 @dataclass(frozen=True)
@@ -19,9 +23,23 @@ class Workstation:
     customers: CustomerService
     colleagues: ColleagueService
     scripts: ScriptService
+    search: SearchService
     agent_id: str
     agent_name: str
     role: str
+    team_id: str
+    keeper: TokenKeeper
+    make_client: Callable[[], ApiClient]
+
+    def search_server(self, query: SearchQuery, before: str | None) -> RemoteSearchPage:
+        """Older history the cache does not hold (H14.3); HTTP, so on a net worker."""
+        client = self.make_client()
+        try:
+            return self.search.search_remote(
+                lambda **kw: self.keeper.call(lambda token: client.search_messages(token, **kw)),
+                query, before)
+        finally:
+            client.close()
 
 
 def workstation_for(runtime: Runtime) -> Workstation:
@@ -33,5 +51,7 @@ def workstation_for(runtime: Runtime) -> Workstation:
                                   make_client=runtime.engine.make_client),
         colleagues=ColleagueService(store, agent_id=agent.id),
         scripts=ScriptService(store),
-        agent_id=agent.id, agent_name=agent.name, role=agent.role,
+        search=SearchService(store),
+        agent_id=agent.id, agent_name=agent.name, role=agent.role, team_id=agent.team_id,
+        keeper=runtime.keeper, make_client=runtime.engine.make_client,
     )

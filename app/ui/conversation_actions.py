@@ -17,6 +17,7 @@ from app.services.workstation import Workstation
 from app.ui.action_dialogs import TagPicker, TextPrompt, TransferDialog
 from app.ui.chat_panel import ChatPanel
 from app.ui.modal import finished
+from app.ui.team_settings_dialog import TeamSettingsDialog
 from app.workers import Workers
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ class ConversationActions(QObject):
     """Set of conversation ids whose rows and chat should be refreshed."""
     customer_changed = Signal(str)
     """A customer's tags or notes changed locally."""
+    transferred = Signal(str, str)
+    """(conversation id, colleague's name): the agent may pull it back for a while (H3.4)."""
 
     def __init__(self, ws: Workstation, workers: Workers, tr: Tr, parent: QWidget,
                  chat_panel: ChatPanel, current: Callable[[], ConversationRow | None]) -> None:
@@ -110,6 +113,33 @@ class ConversationActions(QObject):
         if to_agent:
             await self._queue(row, self.ws.actions.transfer, row.id, to_agent, note=note,
                               reason=reason)
+            name = next((c.name for c in colleagues if c.id == to_agent), "")
+            self.transferred.emit(row.id, name)
+
+    @asyncSlot(str)
+    async def undo_transfer(self, conversation_id: str) -> None:
+        """H3.4: a wrong transfer comes back; the server refuses it after the undo window."""
+        await self.workers.in_db(self.ws.actions.undo_transfer, conversation_id,
+                                 self.tr_("transfer.undo_reason"))
+        self.changed.emit({conversation_id})
+
+    @asyncSlot()
+    async def team_settings(self) -> None:
+        """Leads: the team's response standards and scripts (H8.1, H3.6)."""
+        team_id = self.ws.team_id
+        name, first_s, complaint_s = self.ws.scripts.standards(team_id)
+        dialog = TeamSettingsDialog(self.tr_, team_name=name, first_s=first_s,
+                                    complaint_s=complaint_s,
+                                    scripts=self.ws.scripts.templates(team_id),
+                                    parent=self.parent_widget)
+        self.team_dialog = dialog  # tests fill it in
+        if await finished(dialog) != _ACCEPTED:
+            return
+        values = dialog.changes()
+        try:
+            await self.workers.in_db(self.ws.actions.configure_team, team_id, **values)
+        except ActionRefused as exc:
+            self.chat_panel.hint.setText(self.tr_("action.refused", detail=exc.detail))
 
     async def give_back(self, row: ConversationRow) -> None:
         """H3.4: a misrouted conversation goes back to who sent it, in one step."""

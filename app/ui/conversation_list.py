@@ -15,7 +15,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -206,8 +206,19 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.drawText(time_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          time_text)
         name = row.nickname + ("  VIP" + str(row.vip_level) if row.vip_level else "")
-        if row.pinned or row.auto_pinned:
-            name = "📌 " + name
+        if row.pinned or row.auto_pinned:  # a small "顶" badge on the avatar (no emoji font)
+            small = QFont(base)
+            small.setPointSizeF(max(6.0, base.pointSizeF() * 0.7))
+            badge_text = self.tr_("list.pinned_badge")
+            width = max(18, QFontMetrics(small).horizontalAdvance(badge_text) + 6)
+            pin = QRect(avatar.right() - 12, avatar.top() - 4, width, 16)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(p.warning if row.auto_pinned and not row.pinned
+                                    else p.accent))
+            painter.drawRoundedRect(pin, 4, 4)
+            painter.setPen(QColor("#ffffff"))
+            painter.setFont(small)
+            painter.drawText(pin, Qt.AlignmentFlag.AlignCenter, badge_text)
         painter.setFont(bold)
         painter.setPen(QColor(p.text))
         painter.drawText(QRect(left, rect.top() + 10, time_rect.left() - left - 6, 20),
@@ -262,6 +273,10 @@ def make_conversation_view(model: ConversationListModel, palette: Palette, tr: T
     view = ConversationListView()
     view.setModel(model)
     view.setUniformItemSizes(True)
+    # Laid out 500 rows per event-loop turn: QListView asks the model about every row it lays
+    # out (two Python calls each), so a 50k reset would hold the first paint for ~60 ms.
+    view.setLayoutMode(QListView.LayoutMode.Batched)
+    view.setBatchSize(500)
     view.setItemDelegate(ConversationDelegate(palette, tr, view))
     view.setSelectionMode(QListView.SelectionMode.SingleSelection)
     view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)

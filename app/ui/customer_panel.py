@@ -38,7 +38,10 @@ class CustomerPanel(QScrollArea):
         self.tr_ = tr
         self.card: CustomerCard | None = None
         self.may_reveal = False
+        self.revealed: dict[str, str] = {}
+        """Plain values shown for the current customer; dropped when another one is shown."""
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMinimumWidth(260)
         body = QWidget()
         self.setWidget(body)
@@ -71,9 +74,13 @@ class CustomerPanel(QScrollArea):
         add_note.clicked.connect(self.note_requested.emit)
         self.notes = QListWidget()
         self.history = QListWidget()
+        self.orders = QListWidget()
+        for list_widget in (self.notes, self.history, self.orders):
+            list_widget.setMaximumHeight(132)
+            list_widget.setWordWrap(True)
+            list_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.history.itemActivated.connect(
             lambda item: self.conversation_requested.emit(item.data(Qt.ItemDataRole.UserRole)))
-        self.orders = QListWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(self.name)
         layout.addWidget(self.vip)
@@ -102,6 +109,8 @@ class CustomerPanel(QScrollArea):
 
     def show_card(self, card: CustomerCard | None, *, may_reveal: bool = False) -> None:
         tr = self.tr_
+        if card is None or self.card is None or card.id != self.card.id:
+            self.revealed = {}
         self.card = card
         self.may_reveal = may_reveal
         self.setEnabled(card is not None)
@@ -118,9 +127,11 @@ class CustomerPanel(QScrollArea):
         self.vip.setText(tr("customer.vip", level=card.vip_level) if card.vip_level
                          else tr("customer.regular"))
         for field in REVEALABLE:
-            self.values[field].setText(getattr(card, field) or tr("customer.unknown"))
+            self.values[field].setText(self.revealed.get(field)
+                                       or getattr(card, field) or tr("customer.unknown"))
             button = self.reveal_buttons[field]
-            button.setEnabled(may_reveal and bool(getattr(card, field)))
+            button.setVisible(bool(getattr(card, field)))
+            button.setEnabled(may_reveal and field not in self.revealed)
             button.setToolTip(tr("customer.reveal_tip") if may_reveal
                               else tr("customer.reveal_denied"))
         self.tags.setText("\n".join(t.path for t in card.tags) or tr("customer.no_tags"))
@@ -141,5 +152,6 @@ class CustomerPanel(QScrollArea):
 
     def show_revealed(self, field: str, value: str) -> None:
         """A plain value the server released for this agent (and logged)."""
+        self.revealed[field] = value
         self.values[field].setText(value)
         self.reveal_buttons[field].setEnabled(False)

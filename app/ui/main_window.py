@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -25,6 +26,7 @@ from app.i18n import Tr
 from app.services.chat import MessageTooLong
 from app.services.listing import ConversationRow, ListQuery
 from app.services.runtime import Applied, Runtime, SyncStatus
+from app.services.search import SearchHit, SearchQuery
 from app.services.sensitive import find_sensitive
 from app.services.workstation import workstation_for
 from app.ui.chat_panel import ChatPanel
@@ -33,9 +35,10 @@ from app.ui.conversation_list import ConversationListModel, make_conversation_vi
 from app.ui.customer_panel import CustomerPanel
 from app.ui.list_header import ListHeader
 from app.ui.modal import finished
+from app.ui.search_dialog import SearchDialog
 from app.ui.theme import Palette
 from app.workers import Workers
-from kefu_protocol.wire import has_permission
+from kefu_protocol.wire import TRANSFER_UNDO_SECONDS, has_permission
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,7 @@ class MainWindow(QMainWindow):
         self.ws = workstation_for(runtime)
         self.current: str | None = None
         self.current_row: ConversationRow | None = None
+        self.search_dialog: SearchDialog | None = None
         self.closed = False
         agent = runtime.signed_in.agent
         self.setWindowTitle(f"{tr('app.title')} · {agent.name} ({runtime.signed_in.account})")
@@ -94,6 +98,8 @@ class MainWindow(QMainWindow):
                                            lambda: self.current_row)
         self.actions.changed.connect(self._after_action)
         self.actions.customer_changed.connect(lambda _cid: self._show_customer())
+        self.actions.transferred.connect(self._offer_undo)
+        self.customer_panel.conversation_requested.connect(self.open_conversation)
         self.banner = QLabel("")
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
@@ -160,6 +166,7 @@ class MainWindow(QMainWindow):
             "conversation.next": lambda: self._step(1),
             "conversation.previous": lambda: self._step(-1),
             "list.filter": lambda: self.list_header.filter.setFocus(),
+            "search.open": self.open_search,
         }
         for command in COMMANDS:
             action = QAction(self.tr_(command.text), self)
@@ -182,7 +189,15 @@ class MainWindow(QMainWindow):
         self.presence.setCurrentIndex(PRESENCE.index("offline"))
         self.presence.activated.connect(self._presence_chosen)
         self.sync_label = QLabel(self.tr_("sync.connecting"))
+        self.undo_button = QPushButton("")
+        self.undo_button.setProperty("flat", True)
+        self.undo_button.hide()
+        self.undo_button.clicked.connect(self._undo_transfer)
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.timeout.connect(self.undo_button.hide)
         self.statusBar().addWidget(self.presence)
+        self.statusBar().addWidget(self.undo_button)
         self.statusBar().addPermanentWidget(self.sync_label)
 
     def _build_menu(self) -> None:
@@ -201,7 +216,12 @@ class MainWindow(QMainWindow):
         quit_action = QAction(self.tr_("menu.quit"), self)
         quit_action.setShortcut("Ctrl+Q")
         quit_action.triggered.connect(self.close)
-        for item in (settings, self.auto_login):
+        self.team_settings = QAction(self.tr_("menu.team_settings"), self)
+        self.team_settings.triggered.connect(self.actions.team_settings)
+        me = self.ws.colleagues.me()
+        self.team_settings.setVisible(has_permission(self.ws.role, me.grants if me else (),
+                                                     "team.configure"))
+        for item in (settings, self.auto_login, self.team_settings):
             menu.addAction(item)
         menu.addSeparator()
         menu.addAction(logout)
@@ -417,8 +437,46 @@ class MainWindow(QMainWindow):
             key = "customer.reveal_denied" if denied else "customer.reveal_failed"
             self.chat_panel.hint.setText(self.tr_(key))
             return
-        if self.current_row is row:
+        card = self.customer_panel.card
+        if card is not None and card.id == row.customer_id:
             self.customer_panel.show_revealed(field, value)
+
+    def open_search(self) -> None:
+        """H14.3: one search window, kept; it opens on the current customer when there is one."""
+        if self.search_dialog is None:
+            ws, workers = self.ws, self.workers
+
+            async def local(query: SearchQuery) -> list[SearchHit]:
+                return await workers.in_net(ws.search.search, query)
+
+            async def remote(query: SearchQuery,
+                             before: str | None) -> tuple[list[SearchHit], str | None]:
+                page = await workers.in_net(ws.search_server, query, before)
+                return list(page.hits), page.next
+
+            self.search_dialog = SearchDialog(self.tr_, local=local, remote=remote,
+                                              colleagues=ws.colleagues.all(include_me=True),
+                                              tags=ws.customers.tag_library(), parent=self)
+            self.search_dialog.open_requested.connect(self.open_conversation)
+        if self.current_row is not None:
+            self.search_dialog.limit_to_customer(self.current_row.customer_id,
+                                                 self.current_row.nickname)
+        self.search_dialog.show()
+        self.search_dialog.raise_()
+        self.search_dialog.text.setFocus()
+
+    def _offer_undo(self, conversation_id: str, name: str) -> None:
+        """H3.4: for TRANSFER_UNDO_SECONDS a wrong transfer can be pulled back."""
+        self._undo_for = conversation_id
+        self.undo_button.setText(self.tr_("transfer.undo", name=name,
+                                          seconds=TRANSFER_UNDO_SECONDS))
+        self.undo_button.show()
+        self._undo_timer.start(TRANSFER_UNDO_SECONDS * 1000)
+
+    def _undo_transfer(self) -> None:
+        self.undo_button.hide()
+        self._undo_timer.stop()
+        self.actions.undo_transfer(self._undo_for)
 
     @asyncSlot(int)
     async def _retry(self, outbox_seq: int) -> None:
@@ -431,6 +489,12 @@ class MainWindow(QMainWindow):
             self.away_requested.emit()
         else:
             self.presence_requested.emit(status)
+
+    def show_auto_login(self, on: bool) -> None:
+        """The auto-login item shows what is in force (also after the session refused it)."""
+        self.auto_login.blockSignals(True)
+        self.auto_login.setChecked(on)
+        self.auto_login.blockSignals(False)
 
     def show_presence(self, status: str) -> None:
         """Shows the status the session flow has set (after login, lock, idle, unlock)."""

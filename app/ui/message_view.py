@@ -147,8 +147,21 @@ class MessageDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.palette = palette
         self.tr_ = tr
+        self._docs: dict[tuple[object, ...], QTextDocument] = {}
 
     def document(self, option: QStyleOptionViewItem, row: MessageRow) -> QTextDocument:
+        """Laid-out text of one bubble; sizeHint and paint share it (a small LRU cache)."""
+        width = option.rect.width()  # type: ignore[attr-defined]
+        key = (row.id, row.text, row.delivery, width, option.font.key())  # type: ignore[attr-defined]
+        doc = self._docs.pop(key, None)
+        if doc is None:
+            doc = self._layout(option, row)
+        self._docs[key] = doc
+        if len(self._docs) > 600:
+            del self._docs[next(iter(self._docs))]
+        return doc
+
+    def _layout(self, option: QStyleOptionViewItem, row: MessageRow) -> QTextDocument:
         doc = QTextDocument()
         doc.setDefaultFont(option.font)  # type: ignore[attr-defined]
         doc.setDocumentMargin(0)

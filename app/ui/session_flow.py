@@ -216,7 +216,7 @@ class SessionFlow(QObject):
             return
         self.runtime = runtime
         self._remember(signed_in.account, remember)
-        window = MainWindow(runtime, self.workers, self.palette, self.tr_)
+        window = MainWindow(runtime, self.workers, self.palette, self.tr_, self.config)
         window.settings_requested.connect(lambda: self.open_settings(window))
         window.about_requested.connect(lambda: self.open_about(window))
         self.bridge.status_changed.connect(window.show_status)

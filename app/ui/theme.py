@@ -41,6 +41,9 @@ def stylesheet(p: Palette) -> str:
     }}
     QPushButton:disabled {{ background: {p.divider}; color: {p.muted}; }}
     QPushButton[flat="true"] {{ background: transparent; color: {p.accent}; }}
+    QPushButton[flat="true"]:disabled {{ background: transparent; color: {p.muted}; }}
+    QToolBar {{ background: {p.surface}; border-bottom: 1px solid {p.divider}; spacing: 2px; }}
+    QToolButton:disabled {{ color: {p.muted}; }}
     QLabel#banner {{
         background: {p.banner}; color: {p.warning}; padding: 6px 12px;
         border-bottom: 1px solid {p.divider};

@@ -18,8 +18,8 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from app.services.chat import ConversationRow, MessageRow, SortKey
-from app.ui.message_view import MESSAGE_ROLE, MessageListModel
 from app.ui.conversation_list import ID_ROLE, ROW_ROLE, ConversationListModel
+from app.ui.message_view import MESSAGE_ROLE, MessageListModel
 
 T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 TESTERS = pytest.mark.parametrize("force_py", [False, True], ids=["qt-tester", "py-tester"])

@@ -256,3 +256,74 @@ def test_actions_taken_offline_show_at_once_and_reach_the_server(
         assert row_of(window, "断网顾客").pinned
 
     run(aloop, scenario(), timeout=150)
+
+
+def test_a_lead_reveals_contact_data_logged_and_sets_the_team_scripts(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    from sqlalchemy import select
+
+    from app.ui.team_settings_dialog import TeamSettingsDialog
+    from server import models as m
+
+    company = ui_world.company()
+    lead = ui_world.agent(company, role="lead", name="周组长", manages=(company.team_id,))
+    colleague = AgentClient(ui_server.url, ui_world.agent(company, name="吴倩").account,
+                            PASSWORD)
+    visitor = VisitorClient(ui_server.url, "老顾客", company=company.domain)
+    with ui_world.db.write() as session:  # the visitor's customer record gets a phone number
+        customer = session.get(m.Customer, session.scalar(
+            select(m.Conversation.customer_id).where(
+                m.Conversation.id == visitor.conversation_id)))
+        customer.phone = "13812345678"
+        customer.version += 1
+    visitor.send("我的订单地址要改")
+
+    async def scenario() -> None:
+        window = await app.sign_in(lead.account, PASSWORD)
+        await until(lambda: row_of(window, "老顾客") is not None)
+        open_row(window, "老顾客")
+        phone = window.customer_panel.values["phone"]
+        await until(lambda: phone.text() == "138****5678")
+        button = window.customer_panel.reveal_buttons["phone"]
+        assert button.isEnabled(), "leads hold customer.reveal (H10.2)"
+        button.click()
+        await until(lambda: phone.text() == "13812345678")
+        with ui_world.db.read() as session:
+            logged = session.scalars(select(m.AuditLog.detail).where(
+                m.AuditLog.kind == "customer.reveal", m.AuditLog.actor_id == lead.id)).all()
+        assert len(logged) == 1 and "13812345678" not in str(logged[0])
+
+        assert window.team_settings.isVisible()
+        window.team_settings.trigger()
+        dialog = await dialog_of(window, TeamSettingsDialog)
+        dialog.scripts["greeting"].setPlainText("亲，{customer}您好，我是{agent}～")
+        dialog.first.setValue(45)
+        dialog.ok.click()
+        await until(lambda: window.ws.scripts.templates(company.team_id)["greeting"]
+                    == "亲，{customer}您好，我是{agent}～", timeout=30)
+        window.commands["conversation.greet"].trigger()
+        await until(lambda: window.chat_panel.composer.toPlainText().endswith(
+            "亲，老顾客您好，我是周组长～"))
+        await until(lambda: row_of(window, "老顾客").standard_s == 45)
+
+        # H3.4: a transfer made by mistake is pulled back from the status bar.
+        colleague.online()
+        await until(lambda: any(c.name == "吴倩" and c.reachable
+                                for c in window.ws.colleagues.all()))
+        window.commands["conversation.transfer"].trigger()
+        picker = await dialog_of(window, TransferDialog)
+        names = [picker.people.item(i).text() for i in range(picker.people.count())]
+        picker.people.setCurrentRow(next(i for i, n in enumerate(names) if "吴倩" in n))
+        picker.ok.click()
+        await until(lambda: window.undo_button.isVisible())
+        await until(lambda: row_of(window, "老顾客").agent_id != lead.id, timeout=30)
+        window.undo_button.click()
+        await until(lambda: row_of(window, "老顾客").agent_id == lead.id, timeout=30)
+        await until(lambda: "接下来由同事周组长为您继续服务" in customer_sees(visitor))
+
+    run(aloop, scenario(), timeout=120)
+
+
+async def dialog_of(window: Any, kind: type) -> Any:
+    return await dialog(window, kind)
