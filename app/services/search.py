@@ -17,8 +17,12 @@ MAX_LIMIT = 1000
 
 # Sizes measured with bench/search_bench.py over 1,000,000 cached messages.
 NARROW_MAX = 5000
-"""A customer or tag filter with at most this many messages reads them all, not the index:
+"""Filters that leave at most this many messages have them read whole, not the index walked:
 about sqrt(limit x cache size), where walking the index for `limit` hits costs as much."""
+RECENT_WINDOW = 2000
+"""1-2 characters: the newest this-many messages are tested directly first. A common
+character fills a page there; the index's vocabulary may hold thousands of trigrams that
+begin with it (each one costs ~40 us in the OR query that covers older messages)."""
 SNIPPET_CHARS = 60
 
 
@@ -127,8 +131,8 @@ class _Plan:
 
 _ROW = ("s.key, m.id, m.conversation_id, m.sender, m.agent_id, m.text, m.created_at, "
         "c.customer_id, cu.nickname")
-_JOINS = ("LEFT JOIN conversation c ON c.id = m.conversation_id "
-          "LEFT JOIN customer cu ON cu.id = c.customer_id")
+_CONVERSATION = "LEFT JOIN conversation c ON c.id = m.conversation_id"
+_JOINS = f"{_CONVERSATION} LEFT JOIN customer cu ON cu.id = c.customer_id"
 _ACTIVITY = "coalesce(lc.last_message_at, lc.created_at)"
 
 
@@ -143,7 +147,7 @@ class SearchService:
         """Customers (latest activity first), then messages (newest first); `limit` applies to
         each kind. A page after the first (`before`) has messages only."""
         hits: list[SearchHit] = []
-        if "customer" in query.kinds and query.text.strip() and query.before is None:
+        if "customer" in query.kinds and _needle(query.text) and query.before is None:
             hits += self.customers(query)
         if "message" in query.kinds:
             hits += self.messages(query)
@@ -153,7 +157,7 @@ class SearchService:
 
     def messages(self, query: SearchQuery) -> list[SearchHit]:
         """Cached messages containing the text (case-insensitive), newest first."""
-        needle = query.text.strip()
+        needle = _needle(query.text)
         limit = max(1, min(query.limit, MAX_LIMIT))
         with self.store.read() as session:
             conn = _sqlite(session)
@@ -165,8 +169,9 @@ class SearchService:
             elif not needle:
                 rows = _latest(conn, plan, limit)
             else:
-                rows = _merge(_indexed(conn, plan, needle, limit),
-                              _pending(conn, plan, needle, limit), limit)
+                found = (_fts(conn, plan, phrase(needle), limit) if len(needle) >= 3
+                         else _short(conn, plan, needle, limit))
+                rows = _merge(found, _pending(conn, plan, needle, limit), limit)
         return [_message_hit(row, needle) for row in rows]
 
     # ---- customers ----------------------------------------------------------------------------
@@ -175,7 +180,7 @@ class SearchService:
         """Customers whose nickname contains the text (Latin case-insensitive), those with the
         latest conversation activity first. Agent and time filters apply to their
         conversations; customer and tag filters to the customer."""
-        needle = query.text.strip()
+        needle = _needle(query.text)
         if not needle:
             return []
         params: dict[str, Any] = {"like": like_pattern(needle),
@@ -233,7 +238,7 @@ class SearchService:
         """Runs on a net worker: `search_messages` is ApiClient.search_messages with the token
         bound (e.g. through TokenKeeper.call). The server has no tag filter, so a tag filter
         is applied here to the cached customers' tags."""
-        needle = query.text.strip()
+        needle = _needle(query.text)
         page = search_messages(q=needle, customer_id=query.customer_id,
                                agent_id=query.agent_id, since=query.since, until=query.until,
                                limit=max(1, min(query.limit, MAX_SEARCH_LIMIT)), before=before)
@@ -340,10 +345,14 @@ def _range(plan: _Plan, column: str) -> tuple[list[str], dict[str, Any]]:
     return where, params
 
 
-def _fts(conn: sqlite3.Connection, plan: _Plan, match: str,
-         limit: int) -> list[tuple[Any, ...]]:
-    """The trigram index in its own (time) order: stops after `limit` rows pass the filters."""
+def _fts(conn: sqlite3.Connection, plan: _Plan, match: str, limit: int,
+         hi: int | None = None) -> list[tuple[Any, ...]]:
+    """The trigram index in its own (time) order: stops after `limit` rows pass the filters.
+    `hi`: only keys below it."""
     where, params = _range(plan, "f.rowid")
+    if hi is not None:
+        where.append("f.rowid < :below")
+        params["below"] = hi
     params.update(match=match, limit=limit)
     return conn.execute(
         f"SELECT {_ROW} FROM message_fts f CROSS JOIN message_search s ON s.key = f.rowid "
@@ -361,19 +370,39 @@ def _latest(conn: sqlite3.Connection, plan: _Plan, limit: int) -> list[tuple[Any
         f"{_JOINS} {_where(where)} ORDER BY s.key DESC LIMIT :limit", params).fetchall()
 
 
-def _indexed(conn: sqlite3.Connection, plan: _Plan, needle: str,
-             limit: int) -> list[tuple[Any, ...]]:
-    """3+ characters: one phrase. 1-2 characters: the trigrams that begin with the text, from
-    the index's vocabulary (the padding makes every occurrence begin one), OR-ed together."""
-    if len(needle) >= 3:
-        return _fts(conn, plan, phrase(needle), limit)
+def _short(conn: sqlite3.Connection, plan: _Plan, needle: str,
+           limit: int) -> list[tuple[Any, ...]]:
+    """1-2 characters: without filters the newest RECENT_WINDOW messages are tested directly;
+    the rest through the trigrams that begin with the text, from the index's vocabulary (the
+    padding makes every occurrence begin one), OR-ed together."""
     folded = fold(needle)
+    hits: list[int] = []
+    last = None
+    if not plan.where:  # with filters the window would test rows they reject first
+        where, params = _range(plan, "s.key")
+        params["window"] = RECENT_WINDOW
+        seen = 0
+        cursor = conn.execute(
+            "SELECT s.key, m.text FROM message_search s CROSS JOIN message m "
+            f"ON m.rowid = s.message_rowid {_where(where)} ORDER BY s.key DESC LIMIT :window",
+            params)
+        for key, text in cursor:
+            seen, last = seen + 1, key
+            if folded in fold(text or ""):
+                hits.append(key)
+                if len(hits) >= limit:
+                    break
+        cursor.close()
+        if len(hits) >= limit or seen < RECENT_WINDOW:
+            return _details(conn, hits)
+    recent = _details(conn, hits)
     terms = [r[0] for r in conn.execute(
         "SELECT term FROM message_fts_terms WHERE term >= ? AND term < ?",
         (folded, folded + "\U0010ffff"))]
     if not terms:
-        return []
-    return _fts(conn, plan, " OR ".join(phrase(t) for t in terms), limit)
+        return recent
+    match = " OR ".join(phrase(t) for t in terms)
+    return recent + _fts(conn, plan, match, limit - len(hits), hi=last)
 
 
 def _pending(conn: sqlite3.Connection, plan: _Plan, needle: str,
@@ -391,9 +420,11 @@ def _pending(conn: sqlite3.Connection, plan: _Plan, needle: str,
 
 def _merge(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]],
            limit: int) -> list[tuple[Any, ...]]:
+    """Two newest-first lists as one, each key once."""
     if not b:
         return a
-    return sorted(a + b, key=lambda r: r[0], reverse=True)[:limit]
+    merged = {row[0]: row for row in a + b}
+    return [merged[k] for k in sorted(merged, reverse=True)[:limit]]
 
 
 def _narrow(conn: sqlite3.Connection, plan: _Plan, needle: str,
@@ -404,7 +435,7 @@ def _narrow(conn: sqlite3.Connection, plan: _Plan, needle: str,
     folded = fold(needle)
     found = sorted((key for key, text in conn.execute(
         f"SELECT s.key, m.text FROM message m CROSS JOIN message_search s "
-        f"ON s.message_rowid = m.rowid LEFT JOIN conversation c ON c.id = m.conversation_id "
+        f"ON s.message_rowid = m.rowid {_CONVERSATION} "
         f"WHERE m.conversation_id IN ({plan.narrow}){_and(where)}", params)
         if folded in fold(text or "")), reverse=True)[:limit]
     return _details(conn, found)
@@ -434,6 +465,11 @@ def _message_hit(row: tuple[Any, ...], needle: str) -> SearchHit:
         customer_nickname=nick or "", message_id=message_id, text=shown,
         created_at=_time(created_at), sender=sender or "", agent_id=agent_id,
         highlight=(at, at + len(needle)) if found >= 0 else (0, 0), key=key)
+
+
+def _needle(text: str) -> str:
+    """The text searched for: trimmed, without U+0001 (the index's padding character)."""
+    return text.replace("\x01", "").strip()
 
 
 def _sqlite(session: Any) -> sqlite3.Connection:
