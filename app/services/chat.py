@@ -36,6 +36,8 @@ class MessageRow:
     delivery: str  # sent | sending | rejected
     error: str = ""
     outbox_seq: int | None = None
+    seq: int | None = None
+    """The message's number in its conversation (synced messages only)."""
 
 
 def _time(value: str | None) -> dt.datetime | None:
@@ -70,7 +72,7 @@ class ChatService:
                           query: ListQuery | None = None) -> dict[str, ConversationRow]:
         return self.listing.rows(ids, query or ListQuery())
 
-    def messages(self, conversation_id: str, *, limit: int = 200) -> list[MessageRow]:
+    def messages(self, conversation_id: str, *, limit: int = 60) -> list[MessageRow]:
         """Synced history (oldest first) followed by this desk's queued or refused sends."""
         with self.store.read() as session:
             synced = session.scalars(
@@ -87,7 +89,7 @@ class ChatService:
             ).all()
         rows = [
             MessageRow(m.id, m.sender, m.text, _time(m.created_at) or dt.datetime.now(dt.UTC),
-                       names.get(m.agent_id or "", ""), "sent")
+                       names.get(m.agent_id or "", ""), "sent", seq=m.seq)
             for m in reversed(synced)
         ]
         known = {m.id for m in synced}

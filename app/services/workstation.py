@@ -9,11 +9,13 @@ from app.services.actions import ActionService
 from app.services.chat import ChatService
 from app.services.colleagues import ColleagueService
 from app.services.customers import CustomerService
+from app.services.history import FetchOlder, HistoryService, RunDb
 from app.services.runtime import Runtime
 from app.services.scripts import ScriptService
 from app.services.search import RemoteSearchPage, SearchQuery, SearchService
 from app.sync.auth import TokenKeeper
 from app.sync.client import ApiClient
+from kefu_protocol.wire import MessagePage
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Workstation:
     colleagues: ColleagueService
     scripts: ScriptService
     search: SearchService
+    history: HistoryService
     agent_id: str
     agent_name: str
     role: str
@@ -52,6 +55,25 @@ def workstation_for(runtime: Runtime) -> Workstation:
         colleagues=ColleagueService(store, agent_id=agent.id),
         scripts=ScriptService(store),
         search=SearchService(store),
+        history=HistoryService(store, _fetch_older(runtime), run_db=runtime_run_db(runtime)),
         agent_id=agent.id, agent_name=agent.name, role=agent.role, team_id=agent.team_id,
         keeper=runtime.keeper, make_client=runtime.engine.make_client,
     )
+
+
+def _fetch_older(runtime: Runtime) -> FetchOlder:
+    """One client per call: it runs on whichever net worker the page was asked on."""
+
+    def fetch(conversation_id: str, before: int | None, limit: int) -> MessagePage:
+        client = runtime.engine.make_client()
+        try:
+            return runtime.keeper.call(
+                lambda token: client.messages_before(token, conversation_id, before, limit))
+        finally:
+            client.close()
+
+    return fetch
+
+
+def runtime_run_db(runtime: Runtime) -> RunDb:
+    return runtime.engine.run_db

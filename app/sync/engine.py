@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from app.models.store import Store
-from app.models.tables import Conversation, Customer, Message, Record
+from app.models.store import Store, delete_all_messages
+from app.models.tables import Conversation, Customer, Record
 from app.sync import outbox
 from app.sync.apply import Applied, apply_changes
 from app.sync.auth import SessionExpired, TokenKeeper
@@ -350,7 +350,7 @@ def _wipe_synced(session: Session) -> list[Any]:
     """Empties the synced tables; returns each conversation's local draft and read mark."""
     kept = list(session.execute(select(Conversation.id, Conversation.draft,
                                        Conversation.last_read_seq)).all())
-    session.execute(delete(Message))
+    delete_all_messages(session)  # with the search index, at truncate speed
     session.execute(delete(Conversation))
     session.execute(delete(Customer))
     session.execute(delete(Record))

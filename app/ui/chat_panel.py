@@ -109,6 +109,15 @@ class ChatPanel(QWidget):
         self._check_length()
         self.set_enabled(True)
         self.view.scrollToBottom()
+        self._fill()
+
+    def _fill(self) -> None:
+        """Asks for older pages while the loaded ones do not fill the view (no scroll bar)."""
+        if self.has_more and not self.loading_older and self.model.rowCount():
+            self.view.doItemsLayout()
+            if self.view.verticalScrollBar().maximum() == 0:
+                self.loading_older = True
+                QTimer.singleShot(0, self.older_requested.emit)
 
     def show_messages(self, rows: list[MessageRow]) -> None:
         """The latest messages again (a sync page, a send): older loaded pages stay."""
@@ -139,6 +148,8 @@ class ChatPanel(QWidget):
             self.history_note.show()
         else:
             self.history_note.hide()
+        if not offline:
+            self._fill()
 
     def _on_scroll(self, value: int) -> None:
         if value == 0 and self.has_more and not self.loading_older and self.model.rowCount():

@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.current: str | None = None
         self.current_row: ConversationRow | None = None
         self.search_dialog: SearchDialog | None = None
+        self._oldest_seq: int | None = None
         self.closed = False
         agent = runtime.signed_in.agent
         self.setWindowTitle(f"{tr('app.title')} · {agent.name} ({runtime.signed_in.account})")
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self.chat_panel.send_requested.connect(self._send)
         self.chat_panel.retry_requested.connect(self._retry)
         self.chat_panel.draft_changed.connect(self._save_draft)
+        self.chat_panel.older_requested.connect(self._load_older)
         self.customer_panel = CustomerPanel(tr)
         self.customer_panel.note_requested.connect(lambda: self.actions.run("conversation.note"))
         self.customer_panel.tags_requested.connect(lambda: self.actions.run("conversation.tag"))
@@ -339,12 +341,31 @@ class MainWindow(QMainWindow):
         self.current_row = chat.conversation_rows([conversation_id], self.query).get(
             conversation_id)
         title = self.current_row.nickname if self.current_row else ""
-        self.chat_panel.show_conversation(title, chat.messages(conversation_id),
-                                          draft=self.ws.actions.draft(conversation_id))
+        rows = chat.messages(conversation_id)
+        seqs = [r.seq for r in rows if r.seq is not None]
+        self._oldest_seq = min(seqs) if seqs else None
+        self.chat_panel.show_conversation(title, rows,
+                                          draft=self.ws.actions.draft(conversation_id),
+                                          has_more=bool(seqs) and min(seqs) > 1)
         self.chat_panel.composer.setFocus()
         self._update_commands()
         self._show_customer()
         self._mark_read(conversation_id)
+
+    @asyncSlot()
+    async def _load_older(self) -> None:
+        """H3.1: the page before the oldest shown, from the cache, else from the server."""
+        conversation_id, before = self.current, self._oldest_seq
+        if conversation_id is None or before is None:
+            self.chat_panel.loading_older = False
+            return
+        page = await self.workers.in_net(self.ws.history.page, conversation_id, before)
+        if self.current != conversation_id:
+            return
+        if page.oldest_seq is not None:
+            self._oldest_seq = page.oldest_seq
+        self.chat_panel.show_older(list(page.rows), has_more=page.has_more,
+                                   offline=page.remote_unavailable)
 
     def _refresh_current(self) -> None:
         if self.current is None:

@@ -327,3 +327,47 @@ def test_a_lead_reveals_contact_data_logged_and_sets_the_team_scripts(
 
 async def dialog_of(window: Any, kind: type) -> Any:
     return await dialog(window, kind)
+
+
+def test_history_scrolls_back_through_the_cache_then_the_server(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    """H3.1: pages come from the cache; once it runs out, from the server; day lines stay."""
+    from sqlalchemy import delete
+
+    from app.models.tables import Message
+
+    company = ui_world.company()
+    agent = ui_world.agent(company)
+    visitor = VisitorClient(ui_server.url, "话痨顾客", company=company.domain)
+    for n in range(1, 151):
+        assert visitor.send(f"第{n}条").status_code == 200
+
+    def customer_lines(window: Any) -> list[str]:
+        return [t for t in chat_texts(window) if t.startswith("第")]
+
+    async def scenario() -> None:
+        window = await app.sign_in(agent.account, PASSWORD)
+        await until(lambda: row_of(window, "话痨顾客") is not None
+                    and row_of(window, "话痨顾客").last_message_text == "第150条", timeout=30)
+        cid = row_of(window, "话痨顾客").id
+        with window.runtime.store.write() as session:  # the cache holds only the newest part
+            session.execute(delete(Message).where(Message.conversation_id == cid,
+                                                  Message.text.in_([f"第{n}条"
+                                                                    for n in range(1, 81)])))
+        open_row(window, "话痨顾客")
+        shown = customer_lines(window)
+        assert shown[-1] == "第150条" and "第81条" not in shown
+        bar = window.chat_panel.view.verticalScrollBar()
+        for _ in range(10):  # the agent scrolls to the top, page after page
+            await until(lambda: not window.chat_panel.loading_older)
+            if "第1条" in customer_lines(window):
+                break
+            bar.setValue(bar.maximum())
+            bar.setValue(0)
+        lines = customer_lines(window)
+        assert lines == [f"第{n}条" for n in range(1, 151)], "every message once, in order"
+        assert window.chat_panel.history_note.text() == "已显示全部历史记录"
+        assert window.chat_panel.model.row_at(0).sender == "day"
+
+    run(aloop, scenario(), timeout=120)
