@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.config import Config
 from app.demo import DemoBackend
+from app.ui.action_dialogs import TransferDialog
 from app.ui.app import build_application
 
 
@@ -56,12 +57,26 @@ def main() -> int:
         window.chat_panel.send_button.click()
         await asyncio.sleep(3.0)
         window.grab().save(str(out / "main-window.png"))
+        window.resize(1280, 720)  # the smallest size the layout is made for
+        await asyncio.sleep(0.5)
+        window.grab().save(str(out / "main-window-1280x720.png"))
+        window.resize(1280, 800)
+        window.open_search()
+        window.search_dialog.text.setText("快递")
+        await asyncio.sleep(1.5)
+        window.search_dialog.grab().save(str(out / "search.png"))
+        window.search_dialog.close()
+        window.commands["conversation.transfer"].trigger()
+        await asyncio.sleep(1.0)
+        dialog = next(d for d in window.findChildren(TransferDialog) if d.isVisible())
+        dialog.grab().save(str(out / "transfer.png"))
+        dialog.reject()
         app.quit()
 
     qasync.run(run())
     shell.close()
     demo.stop()
-    print(f"saved {out / 'login.png'} and {out / 'main-window.png'}")
+    print(f"saved login, main-window (+1280x720), search and transfer PNGs in {out}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Small dialogs behind the quick actions: a note or reason, the transfer picker, the tag picker."""
+"""Small dialogs behind the quick actions: note or reason, transfer and tag pickers, warnings."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QTreeWidget,
     QTreeWidgetItem,
@@ -22,8 +23,21 @@ from PySide6.QtWidgets import (
 from app.i18n import Tr
 from app.services.colleagues import Colleague
 from app.services.customers import Tag
+from app.services.sensitive import Finding
 
 TRANSFER_REASONS = ("misrouted", "expertise", "customer_asked", "shift_end", "other")
+
+
+def sensitive_question(tr: Tr, findings: list[Finding], parent: QWidget) -> QMessageBox:
+    """H11.3: says what looks private; the safe choice (go back and edit) is the default."""
+    kinds = "、".join(dict.fromkeys(tr(f"sensitive.{f.kind}") for f in findings))
+    box = QMessageBox(QMessageBox.Icon.Warning, tr("sensitive.title"),
+                      tr("sensitive.question", kinds=kinds),
+                      QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, parent)
+    box.button(QMessageBox.StandardButton.Ok).setText(tr("sensitive.send"))
+    box.button(QMessageBox.StandardButton.Cancel).setText(tr("sensitive.edit"))
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    return box
 
 
 def _buttons(dialog: QDialog, tr: Tr, ok_key: str) -> QDialogButtonBox:

@@ -6,13 +6,11 @@ import logging
 from dataclasses import replace
 
 from PySide6.QtCore import QByteArray, QItemSelection, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -26,23 +24,24 @@ from app.i18n import Tr
 from app.services.chat import MessageTooLong
 from app.services.listing import ConversationRow, ListQuery
 from app.services.runtime import Applied, Runtime, SyncStatus
-from app.services.search import SearchHit, SearchQuery
 from app.services.sensitive import find_sensitive
 from app.services.workstation import workstation_for
+from app.ui.action_dialogs import sensitive_question
 from app.ui.chat_panel import ChatPanel
+from app.ui.command_actions import make_actions
 from app.ui.conversation_actions import ConversationActions
 from app.ui.conversation_list import ConversationListModel, make_conversation_view
 from app.ui.customer_panel import CustomerPanel
 from app.ui.list_header import ListHeader
 from app.ui.modal import finished
-from app.ui.search_dialog import SearchDialog
+from app.ui.search_dialog import SearchDialog, make_search_dialog
+from app.ui.status_area import StatusArea
 from app.ui.theme import Palette
 from app.workers import Workers
-from kefu_protocol.wire import TRANSFER_UNDO_SECONDS, has_permission
+from kefu_protocol.wire import has_permission
 
 log = logging.getLogger(__name__)
 
-PRESENCE = ("online", "busy", "away", "offline")
 _RELOAD_ABOVE = 2000
 
 
@@ -100,7 +99,7 @@ class MainWindow(QMainWindow):
                                            lambda: self.current_row)
         self.actions.changed.connect(self._after_action)
         self.actions.customer_changed.connect(lambda _cid: self._show_customer())
-        self.actions.transferred.connect(self._offer_undo)
+        self.actions.transferred.connect(lambda cid, name: self.status.offer_undo(cid, name))
         self.customer_panel.conversation_requested.connect(self.open_conversation)
         self.banner = QLabel("")
         self.banner.setObjectName("banner")
@@ -108,7 +107,11 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self._build_layout()
         self._build_commands()
-        self._build_status_bar()
+        self.status = StatusArea(tr, self.statusBar(), self.banner)
+        self.status.presence_chosen.connect(self._presence_chosen)
+        self.status.undo_requested.connect(self.actions.undo_transfer)
+        self.presence, self.sync_label = self.status.presence, self.status.sync_label
+        self.undo_button = self.status.undo_button
         self._build_menu()
         self.list_model.reload()
         self._tick = QTimer(self)  # waiting times move even when nothing syncs
@@ -163,44 +166,12 @@ class MainWindow(QMainWindow):
 
     def _build_commands(self) -> None:
         """Every action from the one registry: its text, its keys, its place on the bar."""
-        self.commands: dict[str, QAction] = {}
-        handlers = {
+        self.commands = make_actions(self, self.tr_, run=self.actions.run, handlers={
             "conversation.next": lambda: self._step(1),
             "conversation.previous": lambda: self._step(-1),
-            "list.filter": lambda: self.list_header.filter.setFocus(),
+            "list.filter": self.list_header.filter.setFocus,
             "search.open": self.open_search,
-        }
-        for command in COMMANDS:
-            action = QAction(self.tr_(command.text), self)
-            action.setShortcuts([QKeySequence(k) for k in command.keys])
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.setToolTip(f"{self.tr_(command.text)} ({', '.join(command.keys)})")
-            if command.id in handlers:
-                action.triggered.connect(handlers[command.id])
-            else:
-                action.triggered.connect(lambda _c=False, i=command.id: self.actions.run(i))
-            self.addAction(action)
-            if command.toolbar:
-                self.action_bar.addAction(action)
-            self.commands[command.id] = action
-
-    def _build_status_bar(self) -> None:
-        self.presence = QComboBox()
-        for status in PRESENCE:
-            self.presence.addItem(self.tr_(f"status.{status}"), status)
-        self.presence.setCurrentIndex(PRESENCE.index("offline"))
-        self.presence.activated.connect(self._presence_chosen)
-        self.sync_label = QLabel(self.tr_("sync.connecting"))
-        self.undo_button = QPushButton("")
-        self.undo_button.setProperty("flat", True)
-        self.undo_button.hide()
-        self.undo_button.clicked.connect(self._undo_transfer)
-        self._undo_timer = QTimer(self)
-        self._undo_timer.setSingleShot(True)
-        self._undo_timer.timeout.connect(self.undo_button.hide)
-        self.statusBar().addWidget(self.presence)
-        self.statusBar().addWidget(self.undo_button)
-        self.statusBar().addPermanentWidget(self.sync_label)
+        }, toolbar=self.action_bar)
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu(self.tr_("app.title"))
@@ -248,33 +219,8 @@ class MainWindow(QMainWindow):
     # ---- sync feedback (Qt thread, via the bridge) ----------------------------------------
 
     def show_status(self, status: SyncStatus) -> None:
-        if self.closed:
-            return
-        tr = self.tr_
-        if status.bootstrapped_rows is not None:
-            text = tr("sync.bootstrap", count=status.bootstrapped_rows)
-        elif status.state == "offline" and status.offline_since is not None:
-            text = tr("sync.offline_since",
-                      time=status.offline_since.astimezone().strftime("%H:%M"))
-        elif status.state == "degraded":
-            text = tr("sync.degraded")
-        elif status.state == "connecting":
-            text = tr("sync.connecting")
-        else:
-            text = tr("sync.synced")
-        if status.pending:
-            text = f"{text} · {tr('sync.pending', count=status.pending)}"
-        if status.rejected:
-            text = f"{text} · {tr('sync.rejected', count=status.rejected)}"
-        self.sync_label.setText(text)
-        if status.last_error == "session_expired":
-            self.banner.setText(tr("banner.session"))
-            self.banner.show()
-        elif status.state == "offline":
-            self.banner.setText(tr("banner.offline"))
-            self.banner.show()
-        else:
-            self.banner.hide()
+        if not self.closed:
+            self.status.show_status(status)
 
     def apply_changes(self, applied: Applied) -> None:
         """Refreshes only what the page touched."""
@@ -416,8 +362,10 @@ class MainWindow(QMainWindow):
     @asyncSlot(str, str)
     async def _send_to(self, conversation_id: str, text: str) -> None:
         findings = find_sensitive(text)
-        if findings and not await self._confirm_sensitive(findings):
-            return
+        if findings:
+            self.sensitive_box = sensitive_question(self.tr_, findings, self)  # tests answer it
+            if await finished(self.sensitive_box) != QMessageBox.StandardButton.Ok.value:
+                return
         try:
             await self.workers.in_db(self.runtime.chat.send, conversation_id, text)
         except MessageTooLong as exc:
@@ -429,20 +377,6 @@ class MainWindow(QMainWindow):
         self.chat_panel.clear_composer()
         self._refresh_current()
         self.chat_panel.view.scrollToBottom()
-
-    async def _confirm_sensitive(self, findings: list[object]) -> bool:
-        """H11.3: says what looks private and lets the agent go back and edit."""
-        kinds = "、".join(dict.fromkeys(self.tr_(f"sensitive.{f.kind}")  # type: ignore[attr-defined]
-                                       for f in findings))
-        box = QMessageBox(QMessageBox.Icon.Warning, self.tr_("sensitive.title"),
-                          self.tr_("sensitive.question", kinds=kinds),
-                          QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel,
-                          self)
-        box.button(QMessageBox.StandardButton.Ok).setText(self.tr_("sensitive.send"))
-        box.button(QMessageBox.StandardButton.Cancel).setText(self.tr_("sensitive.edit"))
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        self.sensitive_box = box  # tests answer it
-        return await finished(box) == QMessageBox.StandardButton.Ok.value
 
     @asyncSlot(str)
     async def _reveal(self, field: str) -> None:
@@ -465,19 +399,7 @@ class MainWindow(QMainWindow):
     def open_search(self) -> None:
         """H14.3: one search window, kept; it opens on the current customer when there is one."""
         if self.search_dialog is None:
-            ws, workers = self.ws, self.workers
-
-            async def local(query: SearchQuery) -> list[SearchHit]:
-                return await workers.in_net(ws.search.search, query)
-
-            async def remote(query: SearchQuery,
-                             before: str | None) -> tuple[list[SearchHit], str | None]:
-                page = await workers.in_net(ws.search_server, query, before)
-                return list(page.hits), page.next
-
-            self.search_dialog = SearchDialog(self.tr_, local=local, remote=remote,
-                                              colleagues=ws.colleagues.all(include_me=True),
-                                              tags=ws.customers.tag_library(), parent=self)
+            self.search_dialog = make_search_dialog(self.ws, self.workers, self.tr_, self)
             self.search_dialog.open_requested.connect(self.open_conversation)
         if self.current_row is not None:
             self.search_dialog.limit_to_customer(self.current_row.customer_id,
@@ -486,26 +408,12 @@ class MainWindow(QMainWindow):
         self.search_dialog.raise_()
         self.search_dialog.text.setFocus()
 
-    def _offer_undo(self, conversation_id: str, name: str) -> None:
-        """H3.4: for TRANSFER_UNDO_SECONDS a wrong transfer can be pulled back."""
-        self._undo_for = conversation_id
-        self.undo_button.setText(self.tr_("transfer.undo", name=name,
-                                          seconds=TRANSFER_UNDO_SECONDS))
-        self.undo_button.show()
-        self._undo_timer.start(TRANSFER_UNDO_SECONDS * 1000)
-
-    def _undo_transfer(self) -> None:
-        self.undo_button.hide()
-        self._undo_timer.stop()
-        self.actions.undo_transfer(self._undo_for)
-
     @asyncSlot(int)
     async def _retry(self, outbox_seq: int) -> None:
         await self.workers.in_db(self.runtime.chat.retry, outbox_seq)
         self._refresh_current()
 
-    def _presence_chosen(self, position: int) -> None:
-        status = PRESENCE[position]
+    def _presence_chosen(self, status: str) -> None:
         if status == "away":
             self.away_requested.emit()
         else:
@@ -519,7 +427,7 @@ class MainWindow(QMainWindow):
 
     def show_presence(self, status: str) -> None:
         """Shows the status the session flow has set (after login, lock, idle, unlock)."""
-        self.presence.setCurrentIndex(PRESENCE.index(status))
+        self.status.show_presence(status)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.chat_panel.flush_draft()

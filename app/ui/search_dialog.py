@@ -25,6 +25,8 @@ from app.i18n import Tr
 from app.services.colleagues import Colleague
 from app.services.customers import Tag
 from app.services.search import SearchHit, SearchQuery
+from app.services.workstation import Workstation
+from app.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -175,3 +177,19 @@ class SearchDialog(QDialog):
         conversation_id = item.data(Qt.ItemDataRole.UserRole)
         if conversation_id:
             self.open_requested.emit(conversation_id)
+
+
+def make_search_dialog(ws: Workstation, workers: Workers, tr: Tr,
+                       parent: QWidget) -> SearchDialog:
+    """The dialog over this session's cache (net workers) and the server's older history."""
+
+    async def local(query: SearchQuery) -> list[SearchHit]:
+        return await workers.in_net(ws.search.search, query)
+
+    async def remote(query: SearchQuery, before: str | None) -> tuple[list[SearchHit], str | None]:
+        page = await workers.in_net(ws.search_server, query, before)
+        return list(page.hits), page.next
+
+    return SearchDialog(tr, local=local, remote=remote,
+                        colleagues=ws.colleagues.all(include_me=True),
+                        tags=ws.customers.tag_library(), parent=parent)
