@@ -371,3 +371,70 @@ def test_history_scrolls_back_through_the_cache_then_the_server(
         assert window.chat_panel.model.row_at(0).sender == "day"
 
     run(aloop, scenario(), timeout=120)
+
+
+def test_search_window_finds_two_character_words_and_opens_the_conversation(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    """H14.3: Ctrl+Shift+F, a 2-character Chinese query, a hit opens its conversation."""
+    company = ui_world.company()
+    agent = ui_world.agent(company)
+    VisitorClient(ui_server.url, "退款顾客", company=company.domain).send("我想申请退款，怎么操作")
+    VisitorClient(ui_server.url, "问尺码", company=company.domain).send("这件衣服偏大吗")
+
+    async def scenario() -> None:
+        window = await app.sign_in(agent.account, PASSWORD)
+        await until(lambda: row_of(window, "退款顾客") and row_of(window, "问尺码"))
+        open_row(window, "问尺码")
+        window.commands["search.open"].trigger()
+        dialog = window.search_dialog
+        assert dialog.isVisible() and dialog.only_customer.isVisible()
+        dialog.text.setText("退款")
+        results = dialog.results
+        await until(lambda: results.count() > 0)
+        texts = [results.item(i).text() for i in range(results.count())]
+        assert any("我想申请退款" in t and "退款顾客" in t for t in texts), texts
+        assert not any("偏大" in t for t in texts)
+        message_row = next(i for i, t in enumerate(texts) if "我想申请退款" in t)
+        results.itemActivated.emit(results.item(message_row))
+        await until(lambda: window.chat_panel.title.text() == "退款顾客")
+        assert "我想申请退款，怎么操作" in chat_texts(window)
+
+    run(aloop, scenario(), timeout=90)
+
+
+def test_the_list_view_order_and_window_layout_come_back_after_a_restart(
+    qtbot: QtBot, aloop: qasync.QEventLoop, ui_server: ServerProcess, ui_world: World,
+    tmp_path: Path
+) -> None:
+    company = ui_world.company()
+    agent = ui_world.agent(company)
+    first = App(ui_server.url, tmp_path)
+
+    async def set_up() -> None:
+        window = await first.sign_in(agent.account, PASSWORD)
+        window.list_header.view.setCurrentIndex(1)  # 我的会话
+        window.list_header.view.activated.emit(1)
+        window.list_header.sort.setCurrentIndex(1)  # 按紧急程度
+        window.list_header.sort.activated.emit(1)
+        window.resize(1300, 760)
+        window.splitter.setSizes([360, 600, 340])
+        await until(lambda: window.query.view == "mine" and window.query.sort == "urgency")
+
+    run(aloop, set_up(), timeout=60)
+    sizes = first.flow.main_window.splitter.sizes()
+    first.close()
+    again = App(ui_server.url, tmp_path)
+    try:
+        async def check() -> None:
+            window = await again.sign_in(agent.account, PASSWORD)
+            assert window.list_header.view.currentData() == "mine"
+            assert window.list_header.sort.currentData() == "urgency"
+            assert window.query.view == "mine"
+            # Qt fits a restored window to the screen: the offscreen one is 800 px wide.
+            assert window.height() == 760 and again.config.get("window_geometry")
+            assert window.splitter.sizes()[0] == sizes[0]
+
+        run(aloop, check(), timeout=60)
+    finally:
+        again.close()
