@@ -11,8 +11,9 @@ from sqlalchemy import Connection
 # triggers, and one partial covering index on plain columns answers every open view without
 # touching the table. (SQLite 3.40 does not treat an index on expressions as covering.)
 LISTING_COLUMNS = (
-    "state", "pinned", "list_activity", "id", "agent_id", "list_vip", "list_nickname",
-    "order_no", "list_awaiting", "team_id", "list_complaint", "last_message_text",
+    "state", "pinned", "list_activity", "list_created", "id", "agent_id", "list_vip",
+    "list_nickname", "order_no", "list_awaiting", "team_id", "list_complaint",
+    "last_message_text",
 )
 _EPOCH = "(julianday({column}) - 2440587.5) * 86400.0"
 _OWN = (
@@ -22,7 +23,8 @@ _OWN = (
     "list_complaint = CASE WHEN json_valid(data) THEN "
     "coalesce(json_extract(data, '$.is_complaint'), 0) ELSE 0 END, "
     f"list_activity = {_EPOCH.format(column='coalesce(last_message_at, created_at)')}, "
-    f"list_awaiting = {_EPOCH.format(column='awaiting_reply_since')}"
+    f"list_awaiting = {_EPOCH.format(column='awaiting_reply_since')}, "
+    f"list_created = {_EPOCH.format(column='created_at')}"
 )
 _WATCHED = "customer_id, data, last_message_at, created_at, awaiting_reply_since"
 
@@ -32,6 +34,7 @@ STATEMENTS = (
     "ALTER TABLE conversation ADD COLUMN list_complaint INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE conversation ADD COLUMN list_activity REAL",
     "ALTER TABLE conversation ADD COLUMN list_awaiting REAL",
+    "ALTER TABLE conversation ADD COLUMN list_created REAL",
     f"UPDATE conversation SET {_OWN}",
     "CREATE TRIGGER IF NOT EXISTS conversation_list_ai AFTER INSERT ON conversation BEGIN\n"
     f"UPDATE conversation SET {_OWN} WHERE id = new.id;\nEND",

@@ -84,7 +84,7 @@ class _Pending:
 # Columns of the covering index only (app.models.listing_index): id, pinned, activity (epoch s),
 # state, agent, VIP level, nickname, order number, awaiting since (epoch s), team, complaint.
 _SELECT = ("SELECT id, pinned, list_activity, state, agent_id, list_vip, list_nickname, "
-           "order_no, list_awaiting, team_id, list_complaint FROM conversation")
+           "order_no, list_awaiting, team_id, list_complaint, list_created FROM conversation")
 
 
 def _time(value: str | None) -> dt.datetime | None:
@@ -184,9 +184,10 @@ class ListingService:
         pinned = pending.pinned.get(cid, bool(row[1]))
         vip = query.auto_pin_vip if query.auto_pin_vip > 0 else 1 << 30
         rank = 0 if pinned or row[5] >= vip else 1
-        # (id, pinned, activity, state, agent, vip, nickname, order, awaiting, team, complaint)
-        picked = {"activity": (row[2],), "nickname": (row[6],), "order": (row[7],),
-                  "urgency": (row[8], row[9], row[10], row[2])}[query.sort]
+        # (id, pinned, activity, state, agent, vip, nickname, order, awaiting, team, complaint,
+        #  created)
+        picked = {"activity": (row[2], row[11]), "nickname": (row[6],), "order": (row[7],),
+                  "urgency": (row[8], row[9], row[10], row[2], row[11])}[query.sort]
         return _keys([(cid, rank, *picked)], query.sort, standards)[cid]
 
     # ---- rows -----------------------------------------------------------------------------
@@ -227,8 +228,9 @@ class ListingService:
 
 _RANK = "CASE WHEN pinned OR list_vip >= :vip THEN 0 ELSE 1 END"
 _ORDER_COLUMNS: dict[str, str] = {
-    "activity": "list_activity", "nickname": "list_nickname", "order": "order_no",
-    "urgency": "list_awaiting, team_id, list_complaint, list_activity",
+    "activity": "list_activity, list_created", "nickname": "list_nickname",
+    "order": "order_no",
+    "urgency": "list_awaiting, team_id, list_complaint, list_activity, list_created",
 }
 
 
@@ -241,14 +243,14 @@ def _keys(rows: list[Any], sort: Sort,
         return {r[0]: (r[1], 0 if r[2] else 1, r[2] or "", r[0]) for r in rows}
     if sort == "urgency":
         keyed: dict[str, SortKey] = {}
-        for cid, rank, awaiting, team_id, complaint, activity in rows:
-            if awaiting is None:
-                keyed[cid] = (rank, 1, -(activity or 0.0), cid)
+        for cid, rank, awaiting, team_id, complaint, activity, created in rows:
+            if awaiting is None:  # same activity (one assignment sweep): newer first
+                keyed[cid] = (rank, 1, -(activity or 0.0), -(created or 0.0), cid)
                 continue
             first, complaint_s = standards.get(team_id, (FIRST_RESPONSE_S, COMPLAINT_RESPONSE_S))
             keyed[cid] = (rank, 0, awaiting + (complaint_s if complaint else first), cid)
         return keyed
-    return {r[0]: (r[1], -(r[2] or 0.0), r[0]) for r in rows}
+    return {r[0]: (r[1], -(r[2] or 0.0), -(r[3] or 0.0), r[0]) for r in rows}
 
 
 def _in_view(view: View, state: str, agent_id: str | None, awaiting: str | None,

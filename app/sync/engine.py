@@ -220,9 +220,20 @@ class SyncEngine:
         catching_up = True
         cursor: str | None = None
         pending: Future[Applied] | None = None
+        resetting = False  # reset_required seen: the rebuild is retried until it completes
+        renumbered = False
         try:
             while not self._stop.is_set():
                 try:
+                    if resetting:
+                        # Inside the try: a server that fails mid-reset (503 while it restarts)
+                        # is retried with backoff instead of ending this thread.
+                        if not renumbered:
+                            self._db(outbox.start_new_client, write=True)
+                            renumbered = True
+                        self._reset(client)
+                        resetting = renumbered = False
+                        continue
                     if cursor is None:
                         cursor = self._db(lambda s: outbox.get_state(s, "cursor"))
                         if not cursor:
@@ -247,7 +258,7 @@ class SyncEngine:
                 except ApiError as exc:
                     pending, cursor = self._settle(pending), None
                     if exc.code == "reset_required":
-                        self._reset(client)
+                        resetting = True
                         continue
                     self._failed(exc)
                     self._stop.wait(backoff.next())
@@ -329,9 +340,9 @@ class SyncEngine:
         self.on_changes(total)
 
     def _reset(self, client: ApiClient) -> None:
-        """reset_required: push the outbox first (under a new client id), then rebuild."""
+        """reset_required: push the outbox first (the caller has moved it to a new client id),
+        then rebuild."""
         log.warning("server asked for a reset: pushing the outbox, then rebuilding the cache")
-        self._db(outbox.start_new_client, write=True)
         self._push_all(client)
         self._bootstrap(client, wipe=True)
 
