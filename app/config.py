@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -62,9 +63,12 @@ class Config:
         self.problems: list[ConfigProblem] = [*self.policy.problems, *user_problems]
 
     def get(self, key: str) -> Any:
+        """The value in force; dicts and lists are copies the caller may change."""
         if key in self.policy.values:
-            return self.policy.values[key]
-        return self._values.get(key, BY_KEY[key].default)
+            value = self.policy.values[key]
+        else:
+            value = self._values.get(key, BY_KEY[key].default)
+        return copy.deepcopy(value) if isinstance(value, dict | list) else value
 
     def source(self, key: str) -> Source:
         if key in self.policy.values:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.i18n_diagnostics import DIAGNOSTICS_TEXT
+from app.i18n_notify import NOTIFY_TEXT
+from app.i18n_phrases import PHRASES_TEXT
+from app.i18n_prefs import PREFS_TEXT
 from app.i18n_session import SESSION_TEXT
+from app.i18n_shortcuts import SHORTCUTS_TEXT
 from app.i18n_workstation import WORKSTATION_TEXT
 from app.settings import ConfigProblem
 
@@ -221,7 +226,10 @@ _BASE_TEXT: dict[str, tuple[str, str]] = {
                          "That did not finish. It was logged; no message was lost."),
 }
 
-CATALOG: dict[str, tuple[str, str]] = {**_BASE_TEXT, **SESSION_TEXT, **WORKSTATION_TEXT}
+TEXT_MODULES: tuple[dict[str, tuple[str, str]], ...] = (
+    _BASE_TEXT, SESSION_TEXT, WORKSTATION_TEXT, PREFS_TEXT, PHRASES_TEXT, SHORTCUTS_TEXT,
+    NOTIFY_TEXT, DIAGNOSTICS_TEXT)
+CATALOG: dict[str, tuple[str, str]] = {k: v for part in TEXT_MODULES for k, v in part.items()}
 
 
 class Tr:
