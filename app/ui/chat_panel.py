@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -15,23 +17,46 @@ from PySide6.QtWidgets import (
 
 from app.i18n import Tr
 from app.services.chat import MessageRow
+from app.services.phrases import Phrase
 from app.ui.message_view import MessageListModel, MessageView, with_days
+from app.ui.phrase_popup import PhraseCompleter, PhrasePopup
 from app.ui.theme import Palette
 from kefu_protocol.wire import MAX_MESSAGE_CHARS
 
+SEND_KEYS = ("enter", "ctrl_enter")
+_ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
 
 class Composer(QPlainTextEdit):
-    """Enter sends, Shift+Enter starts a new line (the send key becomes a setting later)."""
+    """The send key (H2.3): "enter" sends with Enter and Ctrl+Enter is a new line, "ctrl_enter"
+    the reverse; Shift+Enter is always a new line. The phrase popup sees keys first."""
 
     send_requested = Signal(str)
-    """The agent pressed Enter with this text."""
+    """The agent pressed the send key with this text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.send_key = "enter"
+
+    def event(self, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and event.key() in _ENTER):
+            event.accept()  # Enter combinations belong to the composer, not window shortcuts
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-        if enter and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            self.send_requested.emit(self.toPlainText())
+        if event.key() not in _ENTER:
+            super().keyPressEvent(event)
             return
-        super().keyPressEvent(event)
+        mods = event.modifiers()
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        if not shift and ctrl == (self.send_key == "ctrl_enter"):
+            self.send_requested.emit(self.toPlainText())
+        else:
+            self.textCursor().insertText("\n")
+            self.ensureCursorVisible()
 
 
 class ChatPanel(QWidget):
@@ -45,6 +70,8 @@ class ChatPanel(QWidget):
     """The composer's text, after the agent paused typing (H3.2)."""
     older_requested = Signal()
     """The agent scrolled to the top: load the page before the first message."""
+    manage_phrases_requested = Signal()
+    """The agent asked to add or edit quick phrases (the popup's 管理 button)."""
 
     def __init__(self, palette: Palette, tr: Tr) -> None:
         super().__init__()
@@ -74,10 +101,18 @@ class ChatPanel(QWidget):
         self.composer.textChanged.connect(self._draft_timer.start)
         self.send_button = QPushButton(tr("composer.send"))
         self.send_button.clicked.connect(lambda: self._on_send(self.composer.toPlainText()))
+        self.phrase_popup = PhrasePopup(tr, self)
+        self.phrase_popup.manage_requested.connect(self._on_manage_phrases)
+        self.phrases = PhraseCompleter(self.composer, self.phrase_popup)
+        self.phrase_button = QPushButton(tr("phrases.button"))
+        self.phrase_button.setToolTip(tr("phrases.button_tip"))
+        self.phrase_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.phrase_button.clicked.connect(self.open_phrase_popup)
         self.hint = QLabel("")
         self.hint.setObjectName("error")
         bottom = QHBoxLayout()
         bottom.addWidget(self.hint, 1)
+        bottom.addWidget(self.phrase_button)
         bottom.addWidget(self.send_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 8)
@@ -91,11 +126,50 @@ class ChatPanel(QWidget):
     def set_enabled(self, enabled: bool) -> None:
         self.composer.setEnabled(enabled)
         self.send_button.setEnabled(enabled)
+        self.phrase_button.setEnabled(enabled)
+        if not enabled:
+            self.phrases.close()
+
+    # ---- quick phrases (H2.2), send key and chat font (H2.3) ---------------------------------
+
+    def set_phrase_source(self, list_phrases: Callable[[str], Sequence[Phrase]],
+                          render: Callable[[Phrase], str]) -> None:
+        """`list_phrases(query)` in display order; `render` fills the open conversation's
+        customer, agent and order number."""
+        self.phrases.set_source(list_phrases, render)
+
+    def set_send_key(self, key: str) -> None:
+        """ "enter" or "ctrl_enter" (the setting `send_key`); anything else means "enter"."""
+        self.composer.send_key = key if key in SEND_KEYS else "enter"
+
+    def set_chat_font_pt(self, pt: int) -> None:
+        for widget in (self.composer, self.view):
+            font = widget.font()
+            font.setPointSize(pt)
+            widget.setFont(font)
+
+    def insert_phrase_number(self, n: int) -> bool:
+        """Ctrl+n: the n-th quick phrase (1…9) at the cursor; False when there is none."""
+        if not self.composer.isEnabled():
+            return False
+        self.composer.setFocus()
+        return self.phrases.insert_number(n)
+
+    def open_phrase_popup(self) -> None:
+        """Every phrase, for the mouse (the button) and the palette command."""
+        if self.composer.isEnabled():
+            self.composer.setFocus()
+            self.phrases.open_all()
+
+    def _on_manage_phrases(self) -> None:
+        self.phrases.close()
+        self.manage_phrases_requested.emit()
 
     def show_conversation(self, title: str, rows: list[MessageRow], *, draft: str = "",
                           has_more: bool = False) -> None:
         """A newly opened conversation: its latest page, its kept draft, scrolled to the end."""
         self._draft_timer.stop()
+        self.phrases.close()
         self.title.setText(title)
         self.has_more = has_more
         self.loading_older = False
