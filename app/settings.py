@@ -86,6 +86,8 @@ class Setting:
     """Where the settings dialog shows it (one of PAGES)."""
     check: Callable[[Any], str | None] | None = None
     """Further checks beyond type, choices and bounds: None if fine, else what is wrong."""
+    kind: str = ""
+    """How the dialog edits a str beyond free text: "clock" (HH:MM)."""
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -126,9 +128,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("quiet_hours", bool, False, "No sounds between the two times below",
             roaming=True, page="notifications"),
     Setting("quiet_from", str, "22:00", "Quiet hours start (HH:MM)", roaming=True,
-            page="notifications", check=_check_clock),
+            page="notifications", check=_check_clock, kind="clock"),
     Setting("quiet_to", str, "08:00", "Quiet hours end (HH:MM)", roaming=True,
-            page="notifications", check=_check_clock),
+            page="notifications", check=_check_clock, kind="clock"),
     Setting("shortcuts", dict, {}, "The agent's own keys: command id -> key sequences (H2.3)",
             roaming=True, page="shortcuts", check=_check_shortcuts),
     Setting("list_view", str, "all", "The conversation list's view", user=False,

@@ -13,7 +13,7 @@ from types import TracebackType
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTimer, QTranslator
 from PySide6.QtDBus import QDBusConnection, QDBusInterface
-from PySide6.QtGui import QFont, QFontDatabase, QIcon
+from PySide6.QtGui import QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from app.config import Config
@@ -22,9 +22,10 @@ from app.selftest import GuiCheck, Status
 from app.services.auth import AuthService
 from app.services.connection import ServerProbe, probe_server
 from app.services.credentials import CredentialVault
+from app.services.preferences import Preferences
+from app.ui.appearance import Appearance
 from app.ui.server_wizard import run_server_wizard
 from app.ui.session_flow import SessionFlow
-from app.ui.theme import LIGHT, stylesheet
 from app.workers import Workers
 
 log = logging.getLogger(__name__)
@@ -197,11 +198,8 @@ def build_application(qt_app: QApplication, *, config: Config, server_url: str, 
     qt_app.setApplicationName("KefuDesk")
     qt_app.setApplicationDisplayName(tr("app.title"))
     install_qt_translations(qt_app, tr.language)
-    family = cjk_family()
-    font = QFont(family) if family else QFont()
-    font.setPointSize(10)
-    qt_app.setFont(font)
-    qt_app.setStyleSheet(stylesheet(LIGHT))
+    prefs = Preferences(config)
+    appearance = Appearance(qt_app, prefs, cjk_family())  # fonts, colours: live (H2.2)
     install_crash_hook(tr)
     MainThreadGarbageCollector(qt_app)
     icon = icon_path()
@@ -213,9 +211,9 @@ def build_application(qt_app: QApplication, *, config: Config, server_url: str, 
     def make_flow(url: str) -> SessionFlow:
         auth = AuthService(url, ca_bundle=config.get("ca_bundle") or None, vault=vault,
                            device_id=config.device_id())
-        flow = SessionFlow(auth=auth, workers=workers, data_root=data_dir, tr=tr, palette=LIGHT,
-                           config=config, server_locked=demo,
-                           allow_auto_login=not demo)
+        flow = SessionFlow(auth=auth, workers=workers, data_root=data_dir, tr=tr,
+                           palette=appearance.palette, config=config, server_locked=demo,
+                           prefs=prefs, appearance=appearance, allow_auto_login=not demo)
         if demo:
             from app.demo import DEMO_ACCOUNT, DEMO_PASSWORD
 

@@ -173,7 +173,12 @@ class ConversationDelegate(QStyledItemDelegate):
         self.tr_ = tr
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
-        return QSize(280, self.HEIGHT)
+        """One height for every row, grown with the font size (H2.2)."""
+        line = QFontMetrics(option.font).height()  # type: ignore[attr-defined]
+        return QSize(280, max(self.HEIGHT, 2 * line + 30))
+
+    def set_palette(self, palette: Palette) -> None:
+        self.palette = palette
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         row: ConversationRow | None = index.data(ROW_ROLE)
@@ -194,6 +199,8 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.setPen(QColor(p.accent))
         painter.drawText(avatar, Qt.AlignmentFlag.AlignCenter, row.nickname[:1])
         base: QFont = option.font  # type: ignore[attr-defined]
+        line = QFontMetrics(base).height() + 2
+        second = rect.top() + 14 + line  # top of the second line
         bold = QFont(base)
         bold.setBold(True)
         left = avatar.right() + 10
@@ -202,7 +209,7 @@ class ConversationDelegate(QStyledItemDelegate):
         time_text = last.astimezone().strftime("%H:%M") if last else ""
         painter.setFont(base)
         painter.setPen(QColor(p.muted))
-        time_rect = QRect(rect.right() - 70, rect.top() + 10, 58, 20)
+        time_rect = QRect(rect.right() - 70, rect.top() + 10, 58, line)
         painter.drawText(time_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          time_text)
         name = row.nickname + ("  VIP" + str(row.vip_level) if row.vip_level else "")
@@ -216,21 +223,21 @@ class ConversationDelegate(QStyledItemDelegate):
             painter.setBrush(QColor(p.warning if row.auto_pinned and not row.pinned
                                     else p.accent))
             painter.drawRoundedRect(pin, 4, 4)
-            painter.setPen(QColor("#ffffff"))
+            painter.setPen(QColor(p.on_accent))
             painter.setFont(small)
             painter.drawText(pin, Qt.AlignmentFlag.AlignCenter, badge_text)
         painter.setFont(bold)
         painter.setPen(QColor(p.text))
-        painter.drawText(QRect(left, rect.top() + 10, time_rect.left() - left - 6, 20),
+        painter.drawText(QRect(left, rect.top() + 10, time_rect.left() - left - 6, line),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         painter.setFont(base)
         right_limit = rect.right() - 12
         if row.unread:
-            badge = QRect(right_limit - 26, rect.top() + 36, 26, 18)
+            badge = QRect(right_limit - 26, second, 26, line)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(p.danger))
             painter.drawRoundedRect(badge, 9, 9)
-            painter.setPen(QColor("#ffffff"))
+            painter.setPen(QColor(p.on_accent))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, str(min(row.unread, 99)))
             right_limit = badge.left() - 6
         urgency = row.urgency(now)
@@ -239,7 +246,7 @@ class ConversationDelegate(QStyledItemDelegate):
             painter.setPen(QColor(colour))
             key = "list.breach" if urgency == "breach" else "list.waiting"
             wait_text = self.tr_(key, time=_ago(row.waiting_since, now))
-            wait_rect = QRect(right_limit - 90, rect.top() + 36, 90, 18)
+            wait_rect = QRect(right_limit - 90, second, 90, line)
             painter.drawText(wait_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                              wait_text)
             right_limit = wait_rect.left() - 4
@@ -247,12 +254,12 @@ class ConversationDelegate(QStyledItemDelegate):
                 painter.fillRect(QRect(rect.left(), rect.top(), 4, rect.height()), QColor(colour))
         if row.is_complaint:
             painter.setPen(QColor(p.danger))
-            tag_rect = QRect(right_limit - 34, rect.top() + 36, 34, 18)
+            tag_rect = QRect(right_limit - 34, second, 34, line)
             painter.drawText(tag_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                              self.tr_("list.complaint"))
             right_limit = tag_rect.left() - 4
         painter.setPen(QColor(p.muted))
-        text_rect = QRect(left, rect.top() + 36, right_limit - left, 18)
+        text_rect = QRect(left, second, right_limit - left, line)
         elided = painter.fontMetrics().elidedText(row.last_message_text.replace("\n", " "),
                                                   Qt.TextElideMode.ElideRight, text_rect.width())
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,

@@ -23,10 +23,12 @@ from app.config import Config
 from app.i18n import Tr
 from app.services.chat import MessageTooLong
 from app.services.listing import ConversationRow, ListQuery
+from app.services.preferences import Preferences
 from app.services.runtime import Applied, Runtime, SyncStatus
 from app.services.sensitive import find_sensitive
 from app.services.workstation import workstation_for
 from app.ui.action_dialogs import sensitive_question
+from app.ui.appearance import Appearance
 from app.ui.chat_panel import ChatPanel
 from app.ui.command_actions import make_actions
 from app.ui.conversation_actions import ConversationActions
@@ -35,8 +37,10 @@ from app.ui.customer_panel import CustomerPanel
 from app.ui.list_header import ListHeader
 from app.ui.modal import finished
 from app.ui.search_dialog import SearchDialog, make_search_dialog
+from app.ui.settings_dialog import PageFactory
 from app.ui.status_area import StatusArea
 from app.ui.theme import Palette
+from app.ui.window_prefs import WindowPreferences
 from app.workers import Workers
 from kefu_protocol.wire import has_permission
 
@@ -60,12 +64,18 @@ class MainWindow(QMainWindow):
     """The agent switched auto-login for this desk on or off (H1.9)."""
 
     def __init__(self, runtime: Runtime, workers: Workers, palette: Palette, tr: Tr,
-                 config: Config | None = None) -> None:
+                 config: Config | None = None, *, prefs: Preferences | None = None,
+                 appearance: Appearance | None = None) -> None:
         super().__init__()
         self.runtime = runtime
         self.workers = workers
         self.tr_ = tr
         self.config = config
+        self.prefs = prefs if prefs is not None else (
+            Preferences(config) if config is not None else None)
+        self.appearance = appearance
+        if appearance is not None:
+            palette = appearance.palette
         self.ws = workstation_for(runtime)
         self.current: str | None = None
         self.current_row: ConversationRow | None = None
@@ -118,14 +128,16 @@ class MainWindow(QMainWindow):
         self._tick.timeout.connect(self.list_view.viewport().update)
         self._tick.start(1000)
         self._update_commands()
+        self.window_prefs = WindowPreferences(self, self.prefs, appearance) \
+            if self.prefs is not None else None
 
     # ---- assembly -------------------------------------------------------------------------
 
     def _initial_query(self) -> ListQuery:
-        if self.config is None:
+        if self.config is None or self.prefs is None:
             return ListQuery()
         return ListQuery(view=self.config.get("list_view"), sort=self.config.get("list_sort"),
-                         auto_pin_vip=int(self.config.get("auto_pin_vip_level")))
+                         auto_pin_vip=int(self.prefs.get("auto_pin_vip_level")))
 
     def _build_layout(self) -> None:
         left = QWidget()
@@ -172,6 +184,13 @@ class MainWindow(QMainWindow):
             "list.filter": self.list_header.filter.setFocus,
             "search.open": self.open_search,
         }, toolbar=self.action_bar)
+
+    def apply_shortcuts(self) -> None:
+        """The agent's own keys (the `shortcuts` setting) on every action, live (H2.3)."""
+
+    def setting_pages(self) -> dict[str, PageFactory]:
+        """Editors for the settings that need more than a field: alerts and shortcuts."""
+        return {}
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu(self.tr_("app.title"))
@@ -436,5 +455,7 @@ class MainWindow(QMainWindow):
             self.config.set("window_splitter",
                             bytes(self.splitter.saveState().toBase64()).decode())
         self.closed = True
+        if self.window_prefs is not None:
+            self.window_prefs.close()
         self._tick.stop()
         super().closeEvent(event)

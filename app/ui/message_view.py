@@ -149,6 +149,11 @@ class MessageDelegate(QStyledItemDelegate):
         self.tr_ = tr
         self._docs: dict[tuple[object, ...], QTextDocument] = {}
 
+    def set_palette(self, palette: Palette) -> None:
+        """Another theme: bubbles are laid out again in its colours."""
+        self.palette = palette
+        self._docs.clear()
+
     def document(self, option: QStyleOptionViewItem, row: MessageRow) -> QTextDocument:
         """Laid-out text of one bubble; sizeHint and paint share it (a small LRU cache)."""
         width = option.rect.width()  # type: ignore[attr-defined]
@@ -166,7 +171,8 @@ class MessageDelegate(QStyledItemDelegate):
         doc.setDefaultFont(option.font)  # type: ignore[attr-defined]
         doc.setDocumentMargin(0)
         mine = row.sender == "agent"
-        link = "#ffffff" if mine and row.delivery != "rejected" else self.palette.accent
+        link = self.palette.bubble_agent_text if mine and row.delivery != "rejected" \
+            else self.palette.accent
         doc.setHtml(_rich(row.text, link))
         width = max(160, int(option.rect.width() * 0.66)) - 2 * self.PAD  # type: ignore[attr-defined]
         doc.setTextWidth(width)
@@ -224,7 +230,7 @@ class MessageDelegate(QStyledItemDelegate):
         painter.translate(bubble.left() + self.PAD, bubble.top() + self.PAD)
         context = QAbstractTextDocumentLayout.PaintContext()
         context.palette.setColor(QPalette.ColorRole.Text,
-                                 QColor("#ffffff") if mine else QColor(p.text))
+                                 QColor(p.bubble_agent_text if mine else p.text))
         doc.documentLayout().draw(painter, context)
         painter.translate(-(bubble.left() + self.PAD), -(bubble.top() + self.PAD))
         if mine and row.delivery != "sent":

@@ -18,9 +18,11 @@ from app.i18n import Tr, problem_text
 from app.models.store import ProfileInUse
 from app.services.auth import AuthService, LoginFailure, SignedIn
 from app.services.connection import ServerProbe, probe_server
-from app.services.runtime import Runtime, open_runtime
+from app.services.preferences import Preferences, RoamingProfile
+from app.services.runtime import Applied, Runtime, open_runtime
 from app.services.session_rules import PasswordVerifier, Unlocker, Verdict, wipe_session_logs
 from app.ui.about import AboutDialog, AboutFacts
+from app.ui.appearance import Appearance
 from app.ui.bridge import SyncBridge
 from app.ui.idle import IdleMonitor
 from app.ui.lock_screen import Cover, LockScreen
@@ -53,6 +55,7 @@ class SessionFlow(QObject):
 
     def __init__(self, *, auth: AuthService, workers: Workers, data_root: Path, tr: Tr,
                  palette: Palette, config: Config, server_locked: bool = False,
+                 prefs: Preferences | None = None, appearance: Appearance | None = None,
                  allow_auto_login: bool = True, idle_timeout_s: float | None = None,
                  idle_check_ms: int = 5000,
                  idle_clock: Callable[[], float] = time.monotonic) -> None:
@@ -78,11 +81,15 @@ class SessionFlow(QObject):
         self.tr_ = tr
         self.palette = palette
         self.config = config
+        self.prefs = prefs if prefs is not None else Preferences(config)
+        """The settings in force; the signed-in agent's roaming ones on top (H2.2)."""
+        self.appearance = appearance
         self.auto_login = (allow_auto_login and bool(config.get("auto_login"))
                            and config.auto_login_permitted())
         self.runtime: Runtime | None = None
         self.main_window: MainWindow | None = None
         self.bridge = SyncBridge()
+        self.bridge.changes_applied.connect(self._absorb_settings)
         state = auth.vault.state()
         self.login = LoginWindow(tr, LoginOptions(
             server_url=auth.server_url, keyring_usable=state.usable,
@@ -133,7 +140,9 @@ class SessionFlow(QObject):
 
     @asyncSlot(object)
     async def open_settings(self, parent: QWidget) -> None:
-        dialog = SettingsDialog(self.config, self.tr_, parent)
+        window = self.main_window
+        pages = window.setting_pages() if window is not None and parent is window else None
+        dialog = SettingsDialog(self.prefs, self.tr_, parent, pages=pages)
         await finished(dialog)
         if dialog.changed & {"server_url", "ca_bundle"} and self.runtime is None:
             self.use_server(self.config.get("server_url"))
@@ -216,7 +225,10 @@ class SessionFlow(QObject):
             return
         self.runtime = runtime
         self._remember(signed_in.account, remember)
-        window = MainWindow(runtime, self.workers, self.palette, self.tr_, self.config)
+        self.prefs.attach(RoamingProfile(runtime.store, signed_in.agent.id,
+                                         self.workers.submit_db, runtime.engine.poke))
+        window = MainWindow(runtime, self.workers, self.palette, self.tr_, self.config,
+                            prefs=self.prefs, appearance=self.appearance)
         window.settings_requested.connect(lambda: self.open_settings(window))
         window.about_requested.connect(lambda: self.open_about(window))
         self.bridge.status_changed.connect(window.show_status)
@@ -237,6 +249,12 @@ class SessionFlow(QObject):
         await self._push_presence("online")
         self._start_idle()
         self.main_window_shown.emit(window)
+
+    def _absorb_settings(self, applied: Applied) -> None:
+        """A setting changed on another desk of this agent applies here at once. Connected
+        for the whole run: a page applied before `attach` is already in what attach reads."""
+        if applied.records:
+            self.prefs.absorb(applied.records)
 
     def _remember(self, account: str, remember: bool) -> None:
         """The next start offers this account, and auto-login if chosen (not on shared desks)."""
@@ -535,6 +553,7 @@ class SessionFlow(QObject):
     def _close_session_windows(self, kind: str, notice: str, shared: bool) -> None:
         window, lock, cover = self.main_window, self.lock, self.cover
         self.main_window = None
+        self.prefs.detach()  # the login window shows this desk's own settings again
         self.lock = self.cover = self.unlocker = None
         if kind == "logout":
             self.login.password.clear()
@@ -573,5 +592,6 @@ class SessionFlow(QObject):
         self._stop_idle()
         runtime.stop(clear_cache=shared)
         self.runtime = None
+        self.prefs.detach()
         if shared:
             self._wipe_traces(runtime.signed_in)
