@@ -267,4 +267,8 @@ class PhraseCompleter(QObject):
 
     def hide_later(self) -> None:
         """The composer lost focus: close unless it comes straight back (a click on the list)."""
-        QTimer.singleShot(0, lambda: None if self.editor.hasFocus() else self.close())
+        QTimer.singleShot(0, self, self._close_unless_focused)
+
+    def _close_unless_focused(self) -> None:
+        if not self.editor.hasFocus():
+            self.close()

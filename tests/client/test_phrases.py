@@ -303,3 +303,11 @@ def test_the_manager_adds_a_personal_phrase_that_the_popup_then_offers(
     qtbot.waitUntil(lambda: popup.isVisible() and popup.count() == 1)
     qtbot.keyClick(composer, Qt.Key.Key_Return)
     assert composer.toPlainText() == "小鱼儿，已为您催促仓库，订单DD2024今天发出。"
+
+
+def test_the_popup_closes_when_the_agent_leaves_the_composer(
+        qtbot: QtBot, panel: ChatPanel) -> None:
+    panel.open_phrase_popup()
+    qtbot.waitUntil(panel.phrase_popup.isVisible)
+    panel.send_button.setFocus()
+    qtbot.waitUntil(lambda: not panel.phrase_popup.isVisible())
