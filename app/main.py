@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import logging.handlers
 import sys
 from pathlib import Path
 
+from app import logs
 from app.config import Config, config_path, data_root
 from app.i18n import Tr, problem_text
 from app.policy import default_policy_path, load_policy, write_policy
@@ -35,18 +35,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def setup_logging(directory: Path, level: str, *, shared: bool = False) -> None:
-    """Rotating log in the data dir; the code never logs passwords or tokens. On a shared
-    computer (H1.8) each session logs to its own file, deleted when the session ends."""
-    directory.mkdir(parents=True, exist_ok=True)
-    handler: logging.Handler = SessionLog(directory) if shared else \
-        logging.handlers.RotatingFileHandler(directory / "kefudesk.log", maxBytes=2_000_000,
-                                             backupCount=5, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.setLevel(getattr(logging, level, logging.INFO))
-    root.addHandler(handler)
-    for noisy in ("urllib3", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    """The structured, redacted log of app.logs (H10.3). On a shared computer (H1.8) each
+    session logs to its own file, deleted when the session ends."""
+    logs.setup_logging(directory, level, handler=SessionLog(directory) if shared else None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,6 +86,7 @@ def _run_gui(args: argparse.Namespace, config: Config, root: Path) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.ui.app import build_application
+    from app.ui.crash import loop_exception_handler
 
     demo = None
     server_url = args.server or config.get("server_url")
@@ -110,6 +102,8 @@ def _run_gui(args: argparse.Namespace, config: Config, root: Path) -> int:
                                  language=language, demo=demo is not None)
 
         async def run() -> None:
+            # an asyncio task's unretrieved error reaches the crash handler (H1.13)
+            asyncio.get_running_loop().set_exception_handler(loop_exception_handler)
             flow.start()
             done = asyncio.Event()
             qt_app.aboutToQuit.connect(done.set)
