@@ -6,6 +6,7 @@ from __future__ import annotations
 PREFS_TEXT: dict[str, tuple[str, str]] = {
     "config.bad_value": ("{where}：值无效（{detail}）", "{where}: not a valid value ({detail})"),
     "type.dict": ("表（键 = 值）", "a table (key = value)"),
+    "menu.tools": ("工具", "Tools"),
     "settings.page.general": ("常规", "General"),
     "settings.page.appearance": ("外观", "Appearance"),
     "settings.page.chat": ("聊天", "Chat"),

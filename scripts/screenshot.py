@@ -16,8 +16,10 @@ from PySide6.QtWidgets import QApplication
 
 from app.config import Config
 from app.demo import DemoBackend
+from app.settings import PAGES
 from app.ui.action_dialogs import TransferDialog
 from app.ui.app import build_application
+from app.ui.settings_dialog import SettingsDialog
 
 
 async def _wait(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
@@ -27,6 +29,26 @@ async def _wait(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-un
         if loop.time() > deadline:
             raise TimeoutError("demo did not get there")
         await asyncio.sleep(0.1)
+
+
+async def _extras(flow, window, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 6: the dark theme, the settings pages."""
+    flow.prefs.set("theme", "light")
+    await asyncio.sleep(0.5)
+    window.grab().save(str(out / "theme-light.png"))
+    flow.prefs.set("theme", "dark")
+    await asyncio.sleep(0.8)
+    window.grab().save(str(out / "theme-dark.png"))
+    flow.prefs.set("theme", "light")
+    dialog = SettingsDialog(flow.prefs, flow.tr_, window, pages=window.setting_pages())
+    dialog.resize(760, 620)
+    dialog.show()
+    for index in range(dialog.tabs.count()):
+        dialog.tabs.setCurrentIndex(index)
+        await asyncio.sleep(0.4)
+        name = PAGES[index] if index < len(PAGES) else str(index)
+        dialog.grab().save(str(out / f"settings-{name}.png"))
+    dialog.close()
 
 
 def main() -> int:
@@ -71,12 +93,13 @@ def main() -> int:
         dialog = next(d for d in window.findChildren(TransferDialog) if d.isVisible())
         dialog.grab().save(str(out / "transfer.png"))
         dialog.reject()
+        await _extras(flow, window, out)
         app.quit()
 
     qasync.run(run())
     shell.close()
     demo.stop()
-    print(f"saved login, main-window (+1280x720), search and transfer PNGs in {out}")
+    print(f"saved login, main-window (+1280x720), search, transfer, themes, settings in {out}")
     return 0
 
 

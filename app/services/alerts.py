@@ -111,6 +111,13 @@ class AlertWatcher:
             self._notice_mark = int(session.scalar(select(func.max(Conflict.id))) or 0)
             self._standards = _standards(session)
 
+    def unread_total(self) -> int:
+        """Unread customer messages in the agent's open conversations (the tray's badge)."""
+        with self.store.read() as session:
+            return int(session.scalar(select(func.coalesce(func.sum(Conversation.unread), 0))
+                                      .where(Conversation.agent_id == self.agent_id,
+                                             Conversation.state != "closed")) or 0)
+
     # ---- a synced page --------------------------------------------------------------------
 
     def after_page(self, applied: Applied) -> list[Alert]:

@@ -10,6 +10,7 @@ from app.services.chat import ChatService
 from app.services.colleagues import ColleagueService
 from app.services.customers import CustomerService
 from app.services.history import FetchOlder, HistoryService, RunDb
+from app.services.phrases import PhraseService
 from app.services.runtime import Runtime
 from app.services.scripts import ScriptService
 from app.services.search import RemoteSearchPage, SearchQuery, SearchService
@@ -27,6 +28,7 @@ class Workstation:
     scripts: ScriptService
     search: SearchService
     history: HistoryService
+    phrases: PhraseService
     agent_id: str
     agent_name: str
     role: str
@@ -56,6 +58,8 @@ def workstation_for(runtime: Runtime) -> Workstation:
         scripts=ScriptService(store),
         search=SearchService(store),
         history=HistoryService(store, _fetch_older(runtime), run_db=runtime_run_db(runtime)),
+        phrases=PhraseService(store, agent_id=agent.id, team_id=agent.team_id, role=agent.role,
+                              poke=runtime.engine.poke),
         agent_id=agent.id, agent_name=agent.name, role=agent.role, team_id=agent.team_id,
         keeper=runtime.keeper, make_client=runtime.engine.make_client,
     )

@@ -9,21 +9,22 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTimer, QTranslator
 from PySide6.QtDBus import QDBusConnection, QDBusInterface
 from PySide6.QtGui import QFontDatabase, QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app.config import Config
 from app.i18n import Tr
+from app.logs import set_level
 from app.selftest import GuiCheck, Status
 from app.services.auth import AuthService
 from app.services.connection import ServerProbe, probe_server
 from app.services.credentials import CredentialVault
 from app.services.preferences import Preferences
 from app.ui.appearance import Appearance
+from app.ui.crash import CrashHandler, install_crash_hook
 from app.ui.server_wizard import run_server_wizard
 from app.ui.session_flow import SessionFlow
 from app.workers import Workers
@@ -133,6 +134,7 @@ class AppShell:
         self.config = config
         self.flow: SessionFlow | None = make_flow(server_url) if server_url else None
         self._first_run_task: asyncio.Future[None] | None = None
+        self.crash_handler: CrashHandler | None = None
 
     def start(self) -> None:
         if self.flow is not None:
@@ -181,17 +183,6 @@ class MainThreadGarbageCollector(QObject):
         gc.collect()
 
 
-def install_crash_hook(tr: Tr) -> None:
-    """An unexpected error is logged with its traceback; the agent sees a calm sentence."""
-
-    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        log.error("unexpected error", exc_info=(kind, exc, tb))
-        if QApplication.instance() is not None:
-            QMessageBox.warning(None, tr("error.title"), tr("error.unexpected"))
-
-    sys.excepthook = hook
-
-
 def build_application(qt_app: QApplication, *, config: Config, server_url: str, data_dir: Path,
                       language: str, demo: bool) -> AppShell:
     tr = Tr(language)
@@ -200,7 +191,8 @@ def build_application(qt_app: QApplication, *, config: Config, server_url: str, 
     install_qt_translations(qt_app, tr.language)
     prefs = Preferences(config)
     appearance = Appearance(qt_app, prefs, cjk_family())  # fonts, colours: live (H2.2)
-    install_crash_hook(tr)
+    prefs.subscribe(lambda keys: "log_level" in keys and set_level(str(prefs.get("log_level"))))
+    crash_handler = install_crash_hook(tr, data_dir=data_dir)  # calm dialog, report for IT
     MainThreadGarbageCollector(qt_app)
     icon = icon_path()
     if icon is not None:
@@ -220,4 +212,6 @@ def build_application(qt_app: QApplication, *, config: Config, server_url: str, 
             flow.login.fill(DEMO_ACCOUNT, DEMO_PASSWORD)
         return flow
 
-    return AppShell(make_flow, workers, tr=tr, config=config, server_url=server_url)
+    shell = AppShell(make_flow, workers, tr=tr, config=config, server_url=server_url)
+    shell.crash_handler = crash_handler  # kept for the whole run
+    return shell

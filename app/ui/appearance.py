@@ -63,15 +63,18 @@ class Appearance(QObject):
             self.chat_font_changed.emit(self.chat_font_pt)
 
     def zoom(self, step: int) -> None:
-        """Ctrl+= / Ctrl+-: both sizes one point up or down; Ctrl+0 (step 0) resets them."""
-        keys = ("ui_font_pt", "chat_font_pt")
-        if any(self.prefs.locked(k) for k in keys):
-            return
-        if step == 0:
-            self.prefs.reset_many(keys)
-            return
-        values = {}
-        for key in keys:
-            low, high = BY_KEY[key].bounds or (8, 20)
-            values[key] = max(low, min(high, int(self.prefs.get(key)) + step))
-        self.prefs.set_many(values)
+        zoom_fonts(self.prefs, step)
+
+
+def zoom_fonts(prefs: Preferences, step: int) -> None:
+    """Ctrl+= / Ctrl+-: both sizes one point up or down; Ctrl+0 (step 0) resets them. Sizes IT
+    locked stay as they are."""
+    keys = [k for k in ("ui_font_pt", "chat_font_pt") if not prefs.locked(k)]
+    if step == 0:
+        prefs.reset_many(keys)
+        return
+    values = {}
+    for key in keys:
+        low, high = BY_KEY[key].bounds or (8, 20)
+        values[key] = max(low, min(high, int(prefs.get(key)) + step))
+    prefs.set_many(values)

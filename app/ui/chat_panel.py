@@ -237,6 +237,10 @@ class ChatPanel(QWidget):
                           if too_long else "")
         self.send_button.setEnabled(self.composer.isEnabled() and not too_long)
 
+    def send_current(self) -> None:
+        """Sends what the composer holds (the send key, the button, the command palette)."""
+        self._on_send(self.composer.toPlainText())
+
     def _on_send(self, text: str) -> None:
         if not text.strip() or len(text) > MAX_MESSAGE_CHARS:
             self._check_length()

@@ -90,6 +90,10 @@ class ConversationListModel(QAbstractListModel):
             row = self._cache.get(conversation_id)
         return row
 
+    def row_at(self, position: int) -> ConversationRow | None:
+        """The row shown at `position` (fetched a page at a time)."""
+        return self._row(position) if 0 <= position < len(self._ids) else None
+
     def id_at(self, position: int) -> str | None:
         return self._ids[position] if 0 <= position < len(self._ids) else None
 

@@ -6,7 +6,7 @@ import logging
 from dataclasses import replace
 
 from PySide6.QtCore import QByteArray, QItemSelection, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -23,6 +23,7 @@ from app.config import Config
 from app.i18n import Tr
 from app.services.chat import MessageTooLong
 from app.services.listing import ConversationRow, ListQuery
+from app.services.phrases import Phrase
 from app.services.preferences import Preferences
 from app.services.runtime import Applied, Runtime, SyncStatus
 from app.services.sensitive import find_sensitive
@@ -30,16 +31,19 @@ from app.services.workstation import workstation_for
 from app.ui.action_dialogs import sensitive_question
 from app.ui.appearance import Appearance
 from app.ui.chat_panel import ChatPanel
-from app.ui.command_actions import make_actions
 from app.ui.conversation_actions import ConversationActions
 from app.ui.conversation_list import ConversationListModel, make_conversation_view
 from app.ui.customer_panel import CustomerPanel
 from app.ui.list_header import ListHeader
 from app.ui.modal import finished
+from app.ui.notification_page import NotificationPage
 from app.ui.search_dialog import SearchDialog, make_search_dialog
 from app.ui.settings_dialog import PageFactory
+from app.ui.shortcut_editor import ShortcutEditor
 from app.ui.status_area import StatusArea
 from app.ui.theme import Palette
+from app.ui.window_alerts import WindowAlerts
+from app.ui.window_commands import WindowCommands
 from app.ui.window_prefs import WindowPreferences
 from app.workers import Workers
 from kefu_protocol.wire import has_permission
@@ -62,6 +66,8 @@ class MainWindow(QMainWindow):
     """The agent picked a status other than away: online | busy | offline."""
     auto_login_toggled = Signal(bool)
     """The agent switched auto-login for this desk on or off (H1.9)."""
+    tool_requested = Signal(str)
+    """logs | diagnostics | security: IT's tools, opened by the session flow (H10.3, H1.14)."""
 
     def __init__(self, runtime: Runtime, workers: Workers, palette: Palette, tr: Tr,
                  config: Config | None = None, *, prefs: Preferences | None = None,
@@ -79,6 +85,8 @@ class MainWindow(QMainWindow):
         self.ws = workstation_for(runtime)
         self.current: str | None = None
         self.current_row: ConversationRow | None = None
+        self.presence_status = "offline"
+        self.alerts: WindowAlerts | None = None
         self.search_dialog: SearchDialog | None = None
         self._oldest_seq: int | None = None
         self.closed = False
@@ -130,6 +138,9 @@ class MainWindow(QMainWindow):
         self._update_commands()
         self.window_prefs = WindowPreferences(self, self.prefs, appearance) \
             if self.prefs is not None else None
+        if self.prefs is not None:
+            self.alerts = WindowAlerts(self, self.prefs)
+        self._wire_phrases()
 
     # ---- assembly -------------------------------------------------------------------------
 
@@ -178,49 +189,28 @@ class MainWindow(QMainWindow):
 
     def _build_commands(self) -> None:
         """Every action from the one registry: its text, its keys, its place on the bar."""
-        self.commands = make_actions(self, self.tr_, run=self.actions.run, handlers={
-            "conversation.next": lambda: self._step(1),
-            "conversation.previous": lambda: self._step(-1),
-            "list.filter": self.list_header.filter.setFocus,
-            "search.open": self.open_search,
-        }, toolbar=self.action_bar)
+        self.window_commands = WindowCommands(self)
+        self.commands = self.window_commands.actions
+
+    def _build_menu(self) -> None:
+        self.auto_login = self.window_commands.build_menu()
 
     def apply_shortcuts(self) -> None:
         """The agent's own keys (the `shortcuts` setting) on every action, live (H2.3)."""
+        self.window_commands.apply_keymap()
 
     def setting_pages(self) -> dict[str, PageFactory]:
         """Editors for the settings that need more than a field: alerts and shortcuts."""
-        return {}
-
-    def _build_menu(self) -> None:
-        menu = self.menuBar().addMenu(self.tr_("app.title"))
-        settings = QAction(self.tr_("menu.settings"), self)
-        settings.setShortcut("Ctrl+,")
-        settings.triggered.connect(self.settings_requested.emit)
-        self.auto_login = QAction(self.tr_("menu.auto_login"), self)
-        self.auto_login.setCheckable(True)
-        if self.config is not None:
-            self.auto_login.setChecked(bool(self.config.get("auto_login")))
-            self.auto_login.setEnabled(not self.config.locked("auto_login"))
-        self.auto_login.toggled.connect(self.auto_login_toggled.emit)
-        logout = QAction(self.tr_("menu.logout"), self)
-        logout.triggered.connect(self.logout_requested.emit)
-        quit_action = QAction(self.tr_("menu.quit"), self)
-        quit_action.setShortcut("Ctrl+Q")
-        quit_action.triggered.connect(self.close)
-        self.team_settings = QAction(self.tr_("menu.team_settings"), self)
-        self.team_settings.triggered.connect(self.actions.team_settings)
-        me = self.ws.colleagues.me()
-        self.team_settings.setVisible(has_permission(self.ws.role, me.grants if me else (),
-                                                     "team.configure"))
-        for item in (settings, self.auto_login, self.team_settings):
-            menu.addAction(item)
-        menu.addSeparator()
-        menu.addAction(logout)
-        menu.addAction(quit_action)
-        about = QAction(self.tr_("menu.about"), self)
-        about.triggered.connect(self.about_requested.emit)
-        self.menuBar().addMenu(self.tr_("menu.help")).addAction(about)
+        prefs, tr = self.prefs, self.tr_
+        send_key = str(prefs.get("send_key")) if prefs is not None else "enter"
+        pages: dict[str, PageFactory] = {
+            "shortcuts": lambda value, note: ShortcutEditor(tr, value, send_key,
+                                                            locked_reason=note)}
+        if self.alerts is not None:
+            notifier = self.alerts.notifier
+            pages["notify"] = lambda value, note: NotificationPage(tr, value, notifier.test,
+                                                                   note)
+        return pages
 
     def _update_commands(self) -> None:
         row = self.current_row
@@ -245,6 +235,8 @@ class MainWindow(QMainWindow):
         """Refreshes only what the page touched."""
         if self.closed:
             return
+        if self.alerts is not None:
+            self.alerts.after_page(applied)
         changed = applied.conversations | applied.message_conversations
         if len(changed) > _RELOAD_ABOVE or applied.acked or applied.rejected:
             self.list_model.reload()  # queued intents settled: the overlay is gone
@@ -282,7 +274,22 @@ class MainWindow(QMainWindow):
         self.list_model.reload()
         self._keep_selection()
 
-    def _step(self, delta: int) -> None:
+    def next_unread(self) -> None:
+        """The next conversation below the current one with unread customer messages."""
+        rows = self.list_model.rowCount()
+        start = self.list_view.currentIndex().row()
+        for offset in range(1, rows + 1):
+            position = (start + offset) % rows
+            row = self.list_model.row_at(position)
+            if row is not None and row.unread and row.id != self.current:
+                self.list_view.setCurrentIndex(self.list_model.index(position))
+                return
+
+    def toggle_busy(self) -> None:
+        """H2.3: 忙碌 and back to 在线 with one key."""
+        self.presence_requested.emit("online" if self.presence_status == "busy" else "busy")
+
+    def step(self, delta: int) -> None:
         rows = self.list_model.rowCount()
         if not rows:
             return
@@ -432,6 +439,23 @@ class MainWindow(QMainWindow):
         await self.workers.in_db(self.runtime.chat.retry, outbox_seq)
         self._refresh_current()
 
+    def _wire_phrases(self) -> None:
+        """快捷短语 (H2.2): `/` in the composer and Ctrl+1…9, filled in for the open customer."""
+        phrases = self.ws.phrases
+
+        def render(phrase: Phrase) -> str:
+            row = self.current_row
+            return phrases.render(phrase, customer=row.nickname if row else "",
+                                  agent=self.ws.agent_name, order_no=row.order_no if row else "")
+
+        self.chat_panel.set_phrase_source(phrases.phrases, render)
+        self.chat_panel.manage_phrases_requested.connect(
+            self.window_commands.open_phrase_manager)
+
+    def presence_chosen_elsewhere(self, status: str) -> None:
+        """The tray's status menu: the same as the status bar's."""
+        self._presence_chosen(status)
+
     def _presence_chosen(self, status: str) -> None:
         if status == "away":
             self.away_requested.emit()
@@ -446,7 +470,10 @@ class MainWindow(QMainWindow):
 
     def show_presence(self, status: str) -> None:
         """Shows the status the session flow has set (after login, lock, idle, unlock)."""
+        self.presence_status = status
         self.status.show_presence(status)
+        if self.alerts is not None:
+            self.alerts.set_presence(status)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.chat_panel.flush_draft()
@@ -457,5 +484,7 @@ class MainWindow(QMainWindow):
         self.closed = True
         if self.window_prefs is not None:
             self.window_prefs.close()
+        if self.alerts is not None:
+            self.alerts.close()
         self._tick.stop()
         super().closeEvent(event)

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QPoint, Qt, QTimer, QUrl, QVariantAnimation
+from PySide6.QtCore import QObject, QPoint, Qt, QTimer, QVariantAnimation
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from app.i18n import Tr
 from app.services.alerts import Alert
 from app.services.preferences import Preferences
 from app.settings import URGENT_EVENTS
+from app.ui.sound import PlatformSound
 
 log = logging.getLogger(__name__)
 
@@ -46,49 +47,25 @@ def resource_path(folder: str, name: str) -> Path | None:
 
 
 class SoundPlayer:
-    """Plays resources/sounds/<name>.wav with QSoundEffect. Without QtMultimedia (it ships in
-    PySide6-Addons) or without an audio device it logs once and stays silent."""
+    """Plays resources/sounds/<name>.wav at a volume (app.ui.sound); without a player on this
+    computer it logs once and stays silent. `last` and `requested` record every request."""
 
-    def __init__(self) -> None:
+    def __init__(self, backend: PlatformSound | None = None) -> None:
         self.last: tuple[str, int] | None = None
         """(sound, volume 0-100) last requested, played or not."""
         self.requested = 0
-        self._effects: dict[str, Any] = {}
-        self._unavailable: str | None = None
+        self.played = 0
+        self.backend = backend if backend is not None else PlatformSound()
 
     def play(self, name: str, volume: int) -> None:
         self.last = (name, volume)
         self.requested += 1
-        effect = self._effect(name)
-        if effect is not None:
-            effect.setVolume(max(0, min(100, volume)) / 100)
-            effect.play()
-
-    def _effect(self, name: str) -> Any:
-        if self._unavailable is not None:
-            return None
-        if name in self._effects:
-            return self._effects[name]
-        try:
-            from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
-        except ImportError:
-            return self._silent("QtMultimedia is not installed")
-        if not QMediaDevices.audioOutputs():
-            return self._silent("no audio output device")
         path = resource_path("sounds", f"{name}.wav")
         if path is None:
             log.warning("alert sound %s.wav not found", name)
-            self._effects[name] = None
-            return None
-        effect = QSoundEffect()
-        effect.setSource(QUrl.fromLocalFile(str(path)))
-        self._effects[name] = effect
-        return effect
-
-    def _silent(self, why: str) -> None:
-        self._unavailable = why
-        log.warning("alert sounds are off: %s", why)
-        return None
+            return
+        if self.backend.play(path, volume):
+            self.played += 1
 
 
 def in_quiet_hours(now: dt.time, start: str, end: str) -> bool:

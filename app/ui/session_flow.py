@@ -8,8 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 from qasync import asyncSlot
 
@@ -25,6 +24,7 @@ from app.ui.about import AboutDialog, AboutFacts
 from app.ui.appearance import Appearance
 from app.ui.bridge import SyncBridge
 from app.ui.idle import IdleMonitor
+from app.ui.it_tools import ItTools
 from app.ui.lock_screen import Cover, LockScreen
 from app.ui.login import LoginOptions, LoginWindow, PasswordChangeDialog, failure_text
 from app.ui.main_window import MainWindow
@@ -84,6 +84,7 @@ class SessionFlow(QObject):
         self.prefs = prefs if prefs is not None else Preferences(config)
         """The settings in force; the signed-in agent's roaming ones on top (H2.2)."""
         self.appearance = appearance
+        self.tools = ItTools(tr, data_root=data_root, config=config, workers=workers)
         self.auto_login = (allow_auto_login and bool(config.get("auto_login"))
                            and config.auto_login_permitted())
         self.runtime: Runtime | None = None
@@ -233,11 +234,12 @@ class SessionFlow(QObject):
         window.about_requested.connect(lambda: self.open_about(window))
         self.bridge.status_changed.connect(window.show_status)
         self.bridge.changes_applied.connect(window.apply_changes)
+        window.tool_requested.connect(
+            lambda kind: self.tools.open(kind, window, self.runtime))
         window.logout_requested.connect(self._logout)
         window.presence_requested.connect(self._set_presence)
         window.away_requested.connect(self._away)
         window.auto_login_toggled.connect(self._auto_login_toggled)
-        window.addAction(self._lock_action(window))
         window.installEventFilter(self)  # a shared desk's exit goes through end_session
         window.show_status(runtime.engine.status)
         self.main_window = window
@@ -284,13 +286,6 @@ class SessionFlow(QObject):
         await self.workers.in_db(runtime.chat.set_presence, status)
 
     # ---- away and idle: the lock screen (H1.6, H1.7) ----------------------------------------
-
-    def _lock_action(self, window: QWidget) -> QAction:
-        action = QAction(self.tr_("session.lock_action"), window)
-        action.setShortcut(QKeySequence("Ctrl+L"))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(lambda: self._away())
-        return action
 
     def _start_idle(self) -> None:
         timeout = self.idle_timeout_s

@@ -61,10 +61,12 @@ def _editor(setting: Setting, tr: Tr, value: Any) -> Editor:
         low, high = setting.bounds or (0, 1_000_000)
         spin.setRange(low, high)
         spin.setValue(int(value))
+        spin.setMaximumWidth(120)
         return spin
     if setting.kind == "clock":
         clock = QTimeEdit(QTime.fromString(str(value), "HH:mm"))
         clock.setDisplayFormat("HH:mm")
+        clock.setMaximumWidth(120)
         return clock
     return QLineEdit(str(value))
 

@@ -79,7 +79,8 @@ def stylesheet(p: Palette, font_pt: int = 10) -> str:
     QMainWindow, QDialog {{ background: {p.window}; }}
     QWidget {{ color: {p.text}; }}
     QListView, QTableView, QTreeView {{ background: {p.surface}; border: none; outline: 0; }}
-    QPlainTextEdit, QLineEdit, QTextEdit, QSpinBox, QTimeEdit, QKeySequenceEdit {{
+    QDialogButtonBox {{ dialogbuttonbox-buttons-have-icons: 0; }}
+    QPlainTextEdit, QLineEdit, QTextEdit {{
         background: {p.surface}; border: 1px solid {p.divider}; border-radius: 6px;
         padding: 6px; selection-background-color: {p.accent};
         selection-color: {p.on_accent};

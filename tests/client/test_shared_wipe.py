@@ -164,7 +164,8 @@ def child(url: str, account: str, password: str, data_root: str, nickname: str, 
         # Negative control: while the session is open the scan finds what the wipe must take.
         assert any(f.startswith("profiles") for f in before["nickname"]), before
         assert any(f.startswith("profiles") for f in before["masked phone"]), before
-        assert any(f.startswith("logs") for f in before["phone"]), before
+        assert any(f.startswith("logs") for f in before["nickname"]), before
+        assert not any(f.startswith("logs") for f in before["phone"]), "logs redact (H11.3)"
         assert not {"access token", "refresh token", "password", "stale token"} & set(before)
         assert _secret_tool_entries().count(account) >= 2, "the keyring control is missing"
         window.close()  # 退出 on a shared desk: flush, wipe, then the window closes

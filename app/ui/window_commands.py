@@ -1,0 +1,143 @@
+"""The main window's actions and menus, all from the one registry, and what each one does (H2.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction
+from qasync import asyncSlot
+
+from app.keymap import effective_keys
+from app.ui.appearance import zoom_fonts
+from app.ui.cheat_sheet import CheatSheet
+from app.ui.command_actions import apply_keymap, make_actions
+from app.ui.command_palette import CommandPalette
+from app.ui.modal import finished
+from app.ui.phrase_manager import PhraseManager
+from kefu_protocol.wire import has_permission
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
+
+class WindowCommands:
+    """Builds every QAction, the menu bar and the keyboard-only tools (palette, cheat sheet)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.tr_ = window.tr_
+        self.palette: CommandPalette | None = None
+        self.cheat_sheet: CheatSheet | None = None
+        self.phrase_manager: PhraseManager | None = None
+        w = window
+        handlers: dict[str, Callable[[], object]] = {
+            "conversation.next": lambda: w.step(1),
+            "conversation.previous": lambda: w.step(-1),
+            "conversation.next_unread": w.next_unread,
+            "list.filter": w.list_header.filter.setFocus,
+            "search.open": w.open_search,
+            "presence.toggle_busy": w.toggle_busy,
+            "session.lock": w.away_requested.emit,
+            "palette.open": self.open_palette,
+            "help.cheat_sheet": self.open_cheat_sheet,
+            "view.zoom_in": lambda: self._zoom(1),
+            "view.zoom_out": lambda: self._zoom(-1),
+            "view.zoom_reset": lambda: self._zoom(0),
+            "phrase.palette": self._phrase_popup,
+            "phrase.manage": self.open_phrase_manager,
+            "settings.open": w.settings_requested.emit,
+            "app.quit": w.close,
+            "diagnostics.logs": lambda: w.tool_requested.emit("logs"),
+            "diagnostics.export": lambda: w.tool_requested.emit("diagnostics"),
+            "security.report": lambda: w.tool_requested.emit("security"),
+            "composer.send": w.chat_panel.send_current,
+            "composer.newline": lambda: w.chat_panel.composer.insertPlainText("\n"),
+        }
+        for n in range(1, 10):
+            handlers[f"phrase.insert_{n}"] = lambda n=n: w.chat_panel.insert_phrase_number(n)
+        self.actions: dict[str, QAction] = make_actions(
+            w, self.tr_, run=w.actions.run, handlers=handlers, toolbar=w.action_bar,
+            keymap=self.keymap())
+
+    def keymap(self) -> dict[str, tuple[str, ...]]:
+        prefs = self.window.prefs
+        if prefs is None:
+            return effective_keys({}, "enter")
+        return effective_keys(prefs.get("shortcuts"), str(prefs.get("send_key")))
+
+    def apply_keymap(self) -> None:
+        """The `shortcuts` or `send_key` setting changed: every action takes its keys now."""
+        apply_keymap(self.actions, self.keymap(), self.tr_)
+        if self.cheat_sheet is not None:
+            self.cheat_sheet.refresh()
+
+    def build_menu(self) -> QAction:
+        """客服台 / 工具 / 帮助; returns the auto-login switch (the session flow drives it)."""
+        w, tr, a = self.window, self.tr_, self.actions
+        menu = w.menuBar().addMenu(tr("app.title"))
+        auto_login = QAction(tr("menu.auto_login"), w)
+        auto_login.setCheckable(True)
+        if w.config is not None:
+            auto_login.setChecked(bool(w.config.get("auto_login")))
+            auto_login.setEnabled(not w.config.locked("auto_login"))
+        auto_login.toggled.connect(w.auto_login_toggled.emit)
+        team_settings = QAction(tr("menu.team_settings"), w)
+        team_settings.triggered.connect(w.actions.team_settings)
+        me = w.ws.colleagues.me()
+        team_settings.setVisible(has_permission(w.ws.role, me.grants if me else (),
+                                                "team.configure"))
+        w.team_settings = team_settings
+        logout = QAction(tr("menu.logout"), w)
+        logout.triggered.connect(w.logout_requested.emit)
+        for item in (a["settings.open"], auto_login, team_settings, a["phrase.manage"]):
+            menu.addAction(item)
+        menu.addSeparator()
+        menu.addAction(a["session.lock"])
+        menu.addAction(logout)
+        menu.addAction(a["app.quit"])
+        tools = w.menuBar().addMenu(tr("menu.tools"))
+        for command_id in ("palette.open", "search.open", "view.zoom_in", "view.zoom_out",
+                           "view.zoom_reset"):
+            tools.addAction(a[command_id])
+        tools.addSeparator()
+        for command_id in ("diagnostics.logs", "diagnostics.export", "security.report"):
+            tools.addAction(a[command_id])
+        help_menu = w.menuBar().addMenu(tr("menu.help"))
+        help_menu.addAction(a["help.cheat_sheet"])
+        about = QAction(tr("menu.about"), w)
+        about.triggered.connect(w.about_requested.emit)
+        help_menu.addAction(about)
+        return auto_login
+
+    def _zoom(self, step: int) -> None:
+        if self.window.prefs is not None:
+            zoom_fonts(self.window.prefs, step)
+
+    def _phrase_popup(self) -> None:
+        panel = self.window.chat_panel
+        panel.composer.setFocus()
+        panel.open_phrase_popup()
+
+    def open_palette(self) -> None:
+        """Ctrl+K: every action by name (Chinese or English) or id; Enter runs it."""
+        if self.palette is None:
+            self.palette = CommandPalette(self.actions, self.tr_, self.window)
+        self.palette.open_palette()
+
+    def open_cheat_sheet(self) -> None:
+        """Ctrl+/: every shortcut in force, grouped by where it works."""
+        if self.cheat_sheet is None:
+            self.cheat_sheet = CheatSheet(self.actions, self.tr_, self.window)
+        self.cheat_sheet.refresh()
+        self.cheat_sheet.show_sheet()
+
+    @asyncSlot()
+    async def open_phrase_manager(self) -> None:
+        if self.phrase_manager is not None and self.phrase_manager.isVisible():
+            self.phrase_manager.raise_()
+            return
+        w = self.window
+        self.phrase_manager = PhraseManager(w.ws.phrases, w.workers, self.tr_, w)
+        await finished(self.phrase_manager)
+        self.phrase_manager = None
