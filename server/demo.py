@@ -17,6 +17,7 @@ from server.models import (
     LogisticsEvent,
     Order,
     Product,
+    QuickPhrase,
     Shift,
     Tag,
     Team,
@@ -376,6 +377,52 @@ _KB: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
      ("被盗", "异常登录", "验证码", "盗号")),
 )
 
+# Team quick phrases (快捷短语, H2.2), per team: group, title, text. The client fills
+# {customer}, {agent} and {order_no} (app/services/phrases.py render_phrase).
+_TEAM_PHRASES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    TEAM_PRESALES: (
+        ("售前", "欢迎语",
+         "{customer}您好，我是客服{agent}，很高兴为您服务，请问有什么可以帮您？"),
+        ("售前", "正品保障",
+         "本店商品均为品牌官方授权正品，手机为国行版本，支持全国联保，请您放心购买～"),
+        ("售前", "优惠说明",
+         "店铺优惠券可与满减活动叠加使用，下单时系统会自动选择最优组合，"
+         "{customer}可以放心下单～"),
+        ("物流", "发货时间",
+         "现货商品付款后48小时内发货，发货后您可以在订单详情里查看物流信息哦～"),
+        ("物流", "订单已发货",
+         "{customer}您好，您的订单 {order_no} 已发货，请留意物流信息，注意查收～"),
+        ("售后", "请提供订单号", "麻烦{customer}提供一下订单号，我马上为您查询处理～"),
+        ("售后", "结束语",
+         "感谢您的耐心等待，祝您生活愉快！如有其他问题随时联系我们，我是客服{agent}～"),
+    ),
+    TEAM_AFTERSALES: (
+        ("售后", "请提供订单号", "麻烦{customer}提供一下订单号，我马上为您查询处理～"),
+        ("售后", "质量问题取证",
+         "非常抱歉给您带来不便，麻烦您拍一下商品问题部位的照片或视频，"
+         "我们审核后尽快为您处理～"),
+        ("售后", "退款进度",
+         "订单 {order_no} 的退款已审核通过，将原路退回：支付宝、微信1-3个工作日，"
+         "银行卡3-7个工作日到账～"),
+        ("售后", "七天无理由",
+         "签收7天内商品完好、不影响二次销售的可以申请七天无理由退货，"
+         "退回运费由您承担（有运费险可理赔）～"),
+        ("物流", "物流延误致歉",
+         "{customer}您好，订单 {order_no} 受天气影响运输有所延误，预计晚1-2天送达，"
+         "给您带来不便深表歉意～"),
+        ("物流", "查询物流",
+         "我这边帮您联系快递核实订单 {order_no} 的物流情况，有结果第一时间回复您～"),
+    ),
+}
+
+# The demo agent's own phrases: employee id -> (group, title, text).
+_PERSONAL_PHRASES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "20240001": (
+        ("常用", "稍等查询", "好的{customer}，请稍等，我这边马上为您查询～"),
+        ("常用", "转售后", "您的问题需要售后同事专门处理，我现在为您转接售后服务组，请稍候～"),
+    ),
+}
+
 
 def demo_id(kind: str, key: str) -> str:
     """The fixed id of a demo row, e.g. `demo_id("agent", "20240001")`."""
@@ -405,6 +452,7 @@ def load_demo(session: Session, *, now: dt.datetime) -> bool:
     _add_orders(session, company_id, customers, now)
     _add_knowledge_base(session, company_id)
     _add_shifts(session, teams)
+    _add_quick_phrases(session, teams)
     session.add(VisitorBlock(id=demo_id("visitor_block", BLOCKED_VISITOR_KEY),
                              company_id=company_id, kind="visitor_key",
                              value=BLOCKED_VISITOR_KEY, reason="恶意骚扰"))
@@ -596,4 +644,22 @@ def _add_shifts(session: Session, teams: dict[str, str]) -> None:
             session.add(Shift(id=demo_id("shift", f"{team}/{name}"), team_id=teams[team],
                               name=name, starts=starts, ends=ends,
                               agent_ids=[demo_id("agent", e) for e in employee_ids]))
+    session.flush()
+
+
+def _add_quick_phrases(session: Session, teams: dict[str, str]) -> None:
+    """Team sets (owner None) and the demo agent's personal ones. Like the other demo rows they
+    are not published: bootstrap reads the tables, and the demo exists before any client."""
+    for team, phrases in _TEAM_PHRASES.items():
+        for group, title, text in phrases:
+            session.add(QuickPhrase(id=demo_id("quick_phrase", f"{team}/{group}/{title}"),
+                                    team_id=teams[team], owner_id=None, group=group,
+                                    title=title, text=text))
+    team_of = {spec.employee_id: spec.team for spec in _AGENTS}
+    for employee_id, phrases in _PERSONAL_PHRASES.items():
+        agent_id = demo_id("agent", employee_id)
+        for group, title, text in phrases:
+            session.add(QuickPhrase(id=demo_id("quick_phrase", f"{employee_id}/{group}/{title}"),
+                                    team_id=teams[team_of[employee_id]], owner_id=agent_id,
+                                    group=group, title=title, text=text))
     session.flush()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
+from app.services.phrases import VARIABLES
 from server.demo import DEMO_ACCOUNTS, DEMO_DOMAIN
 from server.simulate import Simulator
 from tests.support.api import AgentClient, login
@@ -37,6 +39,32 @@ def test_demo_agent_replicates_chinese_demo_data(server: ServerProcess) -> None:
     assert any(r["data"].get("vip_level", 0) > 0 for r in rows if r["entity"] == "customer")
     statuses = {r["data"]["status"] for r in rows if r["entity"] == "order"}
     assert len(statuses) >= 4
+
+
+def _phrases(server: ServerProcess, employee_id: str) -> list[dict[str, object]]:
+    spec = next(a for a in DEMO_ACCOUNTS if a.account == f"{employee_id}@{DEMO_DOMAIN}")
+    agent = AgentClient(server.url, spec.account, spec.password)
+    rows = agent.get("/api/v1/sync/bootstrap", params={"limit": 5000}).json()["rows"]
+    return [r["data"] for r in rows if r["entity"] == "quick_phrase"]
+
+
+def test_demo_quick_phrases_reach_the_agents_bootstrap(server: ServerProcess) -> None:
+    """H2.2: team sets in groups, the demo agent's own phrases, variables the client fills."""
+    mine = _phrases(server, "20240001")
+    team = [p for p in mine if p["owner_id"] is None]
+    personal = [p for p in mine if p["owner_id"] is not None]
+    assert {"售前", "物流", "售后"} <= {p["group"] for p in team}
+    assert len(team) >= 5 and personal
+    assert {"订单已发货", "请提供订单号"} <= {p["title"] for p in team}
+    names = {n for p in mine for n in re.findall(r"\{(\w+)\}", str(p["text"]))}
+    assert {"customer", "agent", "order_no"} <= names
+    assert names <= VARIABLES.keys()
+    # A colleague in the same team shares the team set, not the demo agent's own phrases;
+    # the after-sales team has a set of its own.
+    colleague = _phrases(server, "20240002")
+    assert {p["id"] for p in colleague} == {p["id"] for p in team}
+    aftersales = _phrases(server, "20240004")
+    assert aftersales and not {p["id"] for p in aftersales} & {p["id"] for p in mine}
 
 
 def test_simulated_customers_reach_an_agent_and_read_replies(
