@@ -58,6 +58,9 @@ def build_bundle() -> Path:
     ]
     subprocess.run(args, check=True, cwd=ROOT)
     shutil.copy2(ROOT / "resources" / "icons" / "kefudesk.svg", BUNDLE / "kefudesk.svg")
+    # The alert sounds (H10.1): app.ui.notifier.resource_path looks for
+    # <folder of the executable>/sounds/<name>.wav in a packaged app.
+    shutil.copytree(ROOT / "resources" / "sounds", BUNDLE / "sounds", dirs_exist_ok=True)
     return BUNDLE
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from app.settings import SOUNDS
 from tests.conftest import IN_CI
 from tests.support.server_proc import ServerProcess
 
@@ -85,6 +86,9 @@ def test_install_self_test_upgrade_remove_purge(
     assert install.returncode == 0, install.stderr
     assert _installed_version() == "install ok installed 0.1.0"
     assert Path("/opt/kefudesk/kefudesk").exists()
+    # The alert sounds sit next to the executable, where app.ui.notifier looks (H10.1).
+    sounds = {p.name for p in Path("/opt/kefudesk/sounds").glob("*.wav")}
+    assert sounds == {f"{name}.wav" for name in SOUNDS}, sounds
     assert Path("/usr/share/applications/kefudesk.desktop").exists()
     assert Path("/usr/share/icons/hicolor/256x256/apps/kefudesk.png").exists()
     if shutil.which("desktop-file-validate"):
