@@ -10,7 +10,6 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
-    QMessageBox,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -21,28 +20,22 @@ from qasync import asyncSlot
 from app.commands import COMMANDS
 from app.config import Config
 from app.i18n import Tr
-from app.services.chat import MessageTooLong
 from app.services.listing import ConversationRow, ListQuery
-from app.services.phrases import Phrase
 from app.services.preferences import Preferences
 from app.services.runtime import Applied, Runtime, SyncStatus
-from app.services.sensitive import find_sensitive
 from app.services.workstation import workstation_for
-from app.ui.action_dialogs import sensitive_question
 from app.ui.appearance import Appearance
 from app.ui.chat_panel import ChatPanel
 from app.ui.conversation_actions import ConversationActions
 from app.ui.conversation_list import ConversationListModel, make_conversation_view
 from app.ui.customer_panel import CustomerPanel
 from app.ui.list_header import ListHeader
-from app.ui.modal import finished
-from app.ui.notification_page import NotificationPage
 from app.ui.search_dialog import SearchDialog, make_search_dialog
 from app.ui.settings_dialog import PageFactory
-from app.ui.shortcut_editor import ShortcutEditor
 from app.ui.status_area import StatusArea
 from app.ui.theme import Palette
 from app.ui.window_alerts import WindowAlerts
+from app.ui.window_chat import ChatController
 from app.ui.window_commands import WindowCommands
 from app.ui.window_prefs import WindowPreferences
 from app.workers import Workers
@@ -88,7 +81,6 @@ class MainWindow(QMainWindow):
         self.presence_status = "offline"
         self.alerts: WindowAlerts | None = None
         self.search_dialog: SearchDialog | None = None
-        self._oldest_seq: int | None = None
         self.closed = False
         agent = runtime.signed_in.agent
         self.setWindowTitle(f"{tr('app.title')} · {agent.name} ({runtime.signed_in.account})")
@@ -105,14 +97,10 @@ class MainWindow(QMainWindow):
         self.list_header = ListHeader(tr, self.query)
         self.list_header.query_changed.connect(self._query_changed)
         self.chat_panel = ChatPanel(palette, tr)
-        self.chat_panel.send_requested.connect(self._send)
-        self.chat_panel.retry_requested.connect(self._retry)
-        self.chat_panel.draft_changed.connect(self._save_draft)
-        self.chat_panel.older_requested.connect(self._load_older)
         self.customer_panel = CustomerPanel(tr)
         self.customer_panel.note_requested.connect(lambda: self.actions.run("conversation.note"))
         self.customer_panel.tags_requested.connect(lambda: self.actions.run("conversation.tag"))
-        self.customer_panel.reveal_requested.connect(self._reveal)
+        self.chat = ChatController(self)
         self.actions = ConversationActions(self.ws, workers, tr, self, self.chat_panel,
                                            lambda: self.current_row)
         self.actions.changed.connect(self._after_action)
@@ -140,7 +128,7 @@ class MainWindow(QMainWindow):
             if self.prefs is not None else None
         if self.prefs is not None:
             self.alerts = WindowAlerts(self, self.prefs)
-        self._wire_phrases()
+        self.chat.wire_phrases()
 
     # ---- assembly -------------------------------------------------------------------------
 
@@ -201,16 +189,7 @@ class MainWindow(QMainWindow):
 
     def setting_pages(self) -> dict[str, PageFactory]:
         """Editors for the settings that need more than a field: alerts and shortcuts."""
-        prefs, tr = self.prefs, self.tr_
-        send_key = str(prefs.get("send_key")) if prefs is not None else "enter"
-        pages: dict[str, PageFactory] = {
-            "shortcuts": lambda value, note: ShortcutEditor(tr, value, send_key,
-                                                            locked_reason=note)}
-        if self.alerts is not None:
-            notifier = self.alerts.notifier
-            pages["notify"] = lambda value, note: NotificationPage(tr, value, notifier.test,
-                                                                   note)
-        return pages
+        return self.window_prefs.setting_pages() if self.window_prefs is not None else {}
 
     def _update_commands(self) -> None:
         row = self.current_row
@@ -246,7 +225,7 @@ class MainWindow(QMainWindow):
             self.list_model.forget_rows()
         self._keep_selection()
         if self.current and (self.current in changed or applied.acked or applied.rejected):
-            self._refresh_current()
+            self.refresh_current()
             if self.current in applied.message_conversations:
                 self._mark_read(self.current)  # the open conversation is being read
         if self.current_row is not None and (
@@ -274,29 +253,6 @@ class MainWindow(QMainWindow):
         self.list_model.reload()
         self._keep_selection()
 
-    def next_unread(self) -> None:
-        """The next conversation below the current one with unread customer messages."""
-        rows = self.list_model.rowCount()
-        start = self.list_view.currentIndex().row()
-        for offset in range(1, rows + 1):
-            position = (start + offset) % rows
-            row = self.list_model.row_at(position)
-            if row is not None and row.unread and row.id != self.current:
-                self.list_view.setCurrentIndex(self.list_model.index(position))
-                return
-
-    def toggle_busy(self) -> None:
-        """H2.3: 忙碌 and back to 在线 with one key."""
-        self.presence_requested.emit("online" if self.presence_status == "busy" else "busy")
-
-    def step(self, delta: int) -> None:
-        rows = self.list_model.rowCount()
-        if not rows:
-            return
-        position = self.list_view.currentIndex().row()
-        target = 0 if position < 0 else max(0, min(rows - 1, position + delta))
-        self.list_view.setCurrentIndex(self.list_model.index(target))
-
     def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()
         if not indexes:
@@ -315,7 +271,7 @@ class MainWindow(QMainWindow):
         title = self.current_row.nickname if self.current_row else ""
         rows = chat.messages(conversation_id)
         seqs = [r.seq for r in rows if r.seq is not None]
-        self._oldest_seq = min(seqs) if seqs else None
+        self.chat.oldest_seq = min(seqs) if seqs else None
         self.chat_panel.show_conversation(title, rows,
                                           draft=self.ws.actions.draft(conversation_id),
                                           has_more=bool(seqs) and min(seqs) > 1)
@@ -324,22 +280,7 @@ class MainWindow(QMainWindow):
         self._show_customer()
         self._mark_read(conversation_id)
 
-    @asyncSlot()
-    async def _load_older(self) -> None:
-        """H3.1: the page before the oldest shown, from the cache, else from the server."""
-        conversation_id, before = self.current, self._oldest_seq
-        if conversation_id is None or before is None:
-            self.chat_panel.loading_older = False
-            return
-        page = await self.workers.in_net(self.ws.history.page, conversation_id, before)
-        if self.current != conversation_id:
-            return
-        if page.oldest_seq is not None:
-            self._oldest_seq = page.oldest_seq
-        self.chat_panel.show_older(list(page.rows), has_more=page.has_more,
-                                   offline=page.remote_unavailable)
-
-    def _refresh_current(self) -> None:
+    def refresh_current(self) -> None:
         if self.current is None:
             return
         chat = self.runtime.chat
@@ -361,7 +302,7 @@ class MainWindow(QMainWindow):
         self.list_model.refresh(ids)
         self._keep_selection()
         if self.current in ids:
-            self._refresh_current()
+            self.refresh_current()
 
     @asyncSlot(str)
     async def _mark_read(self, conversation_id: str) -> None:
@@ -370,57 +311,6 @@ class MainWindow(QMainWindow):
         await self.workers.in_db(self.runtime.chat.mark_read, conversation_id)
         self.list_model.refresh({conversation_id})
         self._keep_selection()
-
-    def _save_draft(self, text: str) -> None:
-        """Queued on the DB thread at once (also while the window closes), never awaited."""
-        if self.current is None:
-            return
-        conversation_id = self.current  # now: the agent may be switching conversations
-        future = self.workers.submit_db(
-            lambda: self.ws.actions.save_draft(conversation_id, text))
-        future.add_done_callback(lambda f: f.exception() and log.warning(
-            "draft not kept: %s", type(f.exception()).__name__))
-
-    def _send(self, text: str) -> None:
-        if self.current is not None:
-            self._send_to(self.current, text)
-
-    @asyncSlot(str, str)
-    async def _send_to(self, conversation_id: str, text: str) -> None:
-        findings = find_sensitive(text)
-        if findings:
-            self.sensitive_box = sensitive_question(self.tr_, findings, self)  # tests answer it
-            if await finished(self.sensitive_box) != QMessageBox.StandardButton.Ok.value:
-                return
-        try:
-            await self.workers.in_db(self.runtime.chat.send, conversation_id, text)
-        except MessageTooLong as exc:
-            self.chat_panel.hint.setText(
-                self.tr_("composer.too_long", length=exc.length, limit=exc.limit))
-            return
-        if self.current != conversation_id:
-            return
-        self.chat_panel.clear_composer()
-        self._refresh_current()
-        self.chat_panel.view.scrollToBottom()
-
-    @asyncSlot(str)
-    async def _reveal(self, field: str) -> None:
-        row = self.current_row
-        if row is None:
-            return
-        try:
-            value = await self.workers.in_net(self.ws.customers.reveal, row.customer_id, field,
-                                              self.tr_("customer.reveal_reason"))
-        except Exception as exc:  # any failure is told, never raised at the agent
-            log.info("reveal refused: %s", type(exc).__name__)
-            denied = getattr(exc, "code", "") == "permission_denied"
-            key = "customer.reveal_denied" if denied else "customer.reveal_failed"
-            self.chat_panel.hint.setText(self.tr_(key))
-            return
-        card = self.customer_panel.card
-        if card is not None and card.id == row.customer_id:
-            self.customer_panel.show_revealed(field, value)
 
     def open_search(self) -> None:
         """H14.3: one search window, kept; it opens on the current customer when there is one."""
@@ -433,24 +323,6 @@ class MainWindow(QMainWindow):
         self.search_dialog.show()
         self.search_dialog.raise_()
         self.search_dialog.text.setFocus()
-
-    @asyncSlot(int)
-    async def _retry(self, outbox_seq: int) -> None:
-        await self.workers.in_db(self.runtime.chat.retry, outbox_seq)
-        self._refresh_current()
-
-    def _wire_phrases(self) -> None:
-        """快捷短语 (H2.2): `/` in the composer and Ctrl+1…9, filled in for the open customer."""
-        phrases = self.ws.phrases
-
-        def render(phrase: Phrase) -> str:
-            row = self.current_row
-            return phrases.render(phrase, customer=row.nickname if row else "",
-                                  agent=self.ws.agent_name, order_no=row.order_no if row else "")
-
-        self.chat_panel.set_phrase_source(phrases.phrases, render)
-        self.chat_panel.manage_phrases_requested.connect(
-            self.window_commands.open_phrase_manager)
 
     def presence_chosen_elsewhere(self, status: str) -> None:
         """The tray's status menu: the same as the status bar's."""

@@ -32,12 +32,12 @@ class WindowCommands:
         self.phrase_manager: PhraseManager | None = None
         w = window
         handlers: dict[str, Callable[[], object]] = {
-            "conversation.next": lambda: w.step(1),
-            "conversation.previous": lambda: w.step(-1),
-            "conversation.next_unread": w.next_unread,
+            "conversation.next": lambda: self.step(1),
+            "conversation.previous": lambda: self.step(-1),
+            "conversation.next_unread": self.next_unread,
             "list.filter": w.list_header.filter.setFocus,
             "search.open": w.open_search,
-            "presence.toggle_busy": w.toggle_busy,
+            "presence.toggle_busy": self.toggle_busy,
             "session.lock": w.away_requested.emit,
             "palette.open": self.open_palette,
             "help.cheat_sheet": self.open_cheat_sheet,
@@ -109,6 +109,33 @@ class WindowCommands:
         about.triggered.connect(w.about_requested.emit)
         help_menu.addAction(about)
         return auto_login
+
+    def step(self, delta: int) -> None:
+        """Ctrl+Down / Ctrl+Up: the next or previous conversation in the list."""
+        view, model = self.window.list_view, self.window.list_model
+        rows = model.rowCount()
+        if not rows:
+            return
+        position = view.currentIndex().row()
+        target = 0 if position < 0 else max(0, min(rows - 1, position + delta))
+        view.setCurrentIndex(model.index(target))
+
+    def next_unread(self) -> None:
+        """The next conversation below the current one with unread customer messages."""
+        w = self.window
+        rows = w.list_model.rowCount()
+        start = w.list_view.currentIndex().row()
+        for offset in range(1, rows + 1):
+            position = (start + offset) % rows
+            row = w.list_model.row_at(position)
+            if row is not None and row.unread and row.id != w.current:
+                w.list_view.setCurrentIndex(w.list_model.index(position))
+                return
+
+    def toggle_busy(self) -> None:
+        """H2.3: 忙碌 and back to 在线 with one key."""
+        w = self.window
+        w.presence_requested.emit("online" if w.presence_status == "busy" else "busy")
 
     def _zoom(self, step: int) -> None:
         if self.window.prefs is not None:

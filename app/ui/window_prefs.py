@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING
 
 from app.services.preferences import Preferences
 from app.ui.appearance import Appearance
+from app.ui.notification_page import NotificationPage
+from app.ui.settings_dialog import PageFactory
+from app.ui.shortcut_editor import ShortcutEditor
 from app.ui.theme import Palette
 
 if TYPE_CHECKING:
@@ -43,6 +46,19 @@ class WindowPreferences:
             window.query = replace(window.query,
                                    auto_pin_vip=int(self.prefs.get("auto_pin_vip_level")))
             window.list_model.reload()
+
+    def setting_pages(self) -> dict[str, PageFactory]:
+        """Editors for the settings that need more than a field: alerts and shortcuts."""
+        window, tr = self.window, self.window.tr_
+        send_key = str(self.prefs.get("send_key"))
+        pages: dict[str, PageFactory] = {
+            "shortcuts": lambda value, note: ShortcutEditor(tr, value, send_key,
+                                                            locked_reason=note)}
+        if window.alerts is not None:
+            notifier = window.alerts.notifier
+            pages["notify"] = lambda value, note: NotificationPage(tr, value, notifier.test,
+                                                                   note)
+        return pages
 
     def set_palette(self, palette: Palette) -> None:
         """Another theme: the painted views take its colours at once."""
