@@ -42,7 +42,7 @@ SHORTCUTS_TEXT: dict[str, tuple[str, str]] = {
                                "Pick an action, then press the new key combination in the box."),
     "shortcuts.clear": ("清除", "Remove key"),
     "shortcuts.reset_one": ("恢复此项", "Reset this one"),
-    "shortcuts.reset_all": ("全部恢复默认", "Reset all"),
+    "shortcuts.reset_all": ("所有快捷键恢复默认", "Reset all shortcuts"),
     "shortcuts.composer_note": ("“{name}”的按键由“发送键”设置决定（设置 › 聊天 › 发送键）。",
                                 "The keys of “{name}” follow the Send with setting "
                                 "(Settings › Chat › Send with)."),

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.config import Config
 from app.demo import DemoBackend
+from app.main import setup_logging
 from app.settings import PAGES
 from app.ui.action_dialogs import TransferDialog
 from app.ui.app import build_application
@@ -49,6 +50,29 @@ async def _extras(flow, window, out: Path) -> None:  # type: ignore[no-untyped-d
         name = PAGES[index] if index < len(PAGES) else str(index)
         dialog.grab().save(str(out / f"settings-{name}.png"))
     dialog.close()
+    tools = window.window_commands
+    tools.open_palette()
+    tools.palette.filter_box.setText("转")
+    await asyncio.sleep(0.4)
+    tools.palette.grab().save(str(out / "command-palette.png"))
+    tools.palette.close()
+    tools.open_cheat_sheet()
+    await asyncio.sleep(0.4)
+    tools.cheat_sheet.grab().save(str(out / "cheat-sheet.png"))
+    tools.cheat_sheet.close()
+    composer = window.chat_panel.composer
+    composer.setFocus()
+    composer.clear()
+    composer.insertPlainText("/")
+    await asyncio.sleep(0.6)
+    window.grab().save(str(out / "quick-phrases.png"))
+    composer.clear()
+    flow.tools.open_logs(window)
+    await asyncio.sleep(1.0)
+    flow.tools.viewer.resize(980, 560)
+    await asyncio.sleep(0.3)
+    flow.tools.viewer.grab().save(str(out / "log-viewer.png"))
+    flow.tools.viewer.close()
 
 
 def main() -> int:
@@ -57,6 +81,7 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="kefu-shot-"))
     demo = DemoBackend(root / "demo", customers=6, rate=2.0)
     url = demo.start()
+    setup_logging(root / "logs", "INFO")  # the log viewer has something to show
     app = QApplication(sys.argv)
     shell = build_application(app, config=Config(root / "settings.json"), server_url=url,
                               data_dir=root, language="zh", demo=True)

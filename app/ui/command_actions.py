@@ -92,7 +92,7 @@ def native_key(key: str) -> str:
 
 def key_text(keys: Iterable[str], tr: Tr) -> str:
     """Keys for display, e.g. "Ctrl+=，Ctrl++"; "—" for none."""
-    shown = [native_key(k) for k in keys]
+    shown = list(dict.fromkeys(native_key(k) for k in keys))  # Return and Enter read alike
     return tr("shortcuts.key_separator").join(shown) if shown else tr("shortcuts.no_key")
 
 
