@@ -111,6 +111,11 @@ class AlertWatcher:
             self._notice_mark = int(session.scalar(select(func.max(Conflict.id))) or 0)
             self._standards = _standards(session)
 
+    @property
+    def primed(self) -> bool:
+        """The cache has been bootstrapped and taken as known: from now on pages alert."""
+        return not self._unprimed
+
     def unread_total(self) -> int:
         """Unread customer messages in the agent's open conversations (the tray's badge)."""
         with self.store.read() as session:

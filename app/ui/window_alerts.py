@@ -35,6 +35,15 @@ class WindowAlerts:
         self._clock = QTimer(window)
         self._clock.timeout.connect(self.tick)
         self._clock.start(1000)
+        # The badge follows the list: a conversation read here (a local write, no page) or
+        # a repaint after a page recounts once per turn of the event loop.
+        self._closed = False
+        self._recount = QTimer(window)
+        self._recount.setSingleShot(True)
+        self._recount.setInterval(0)
+        self._recount.timeout.connect(self.refresh_unread)
+        window.list_model.dataChanged.connect(self._schedule_recount)
+        window.list_model.modelReset.connect(self._schedule_recount)
         self.refresh_unread()
 
     def after_page(self, applied: Applied) -> None:
@@ -47,14 +56,21 @@ class WindowAlerts:
         """Response-time warnings and breaches as the waiting time passes (H8.1)."""
         self.notifier.notify_all(self.watcher.tick(dt.datetime.now(dt.UTC)))
 
+    def _schedule_recount(self, *_args: object) -> None:
+        if not self._closed:
+            self._recount.start()
+
     def refresh_unread(self) -> None:
-        self.tray.set_unread(self.watcher.unread_total())
+        if not self._closed:
+            self.tray.set_unread(self.watcher.unread_total())
 
     def set_presence(self, status: str) -> None:
         self.tray.set_presence(status)
 
     def close(self) -> None:
+        self._closed = True
         self._clock.stop()
+        self._recount.stop()
         self.notifier.end_shake()
         self.tray.hide()
         self.tray.deleteLater()
