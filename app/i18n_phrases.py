@@ -4,6 +4,8 @@ from __future__ import annotations
 
 # key -> (简体中文, English), merged into app.i18n.CATALOG; keys must not repeat elsewhere.
 PHRASES_TEXT: dict[str, tuple[str, str]] = {
+    "composer.placeholder_keys": ("输入回复，{send} 发送，{newline} 换行",
+                                  "Type a reply: {send} sends, {newline} adds a line"),
     "phrases.button": ("快捷短语", "Phrases"),
     "phrases.button_tip": ("插入快捷短语（也可在输入框输入 / 搜索，Ctrl+1…9 插入前九条）",
                            "Insert a quick phrase (or type / in the composer; Ctrl+1…9 for "

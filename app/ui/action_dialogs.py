@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -78,6 +79,10 @@ class TextPrompt(QDialog):
         return self.text.toPlainText().strip()
 
 
+def _enabled(item: QListWidgetItem) -> bool:
+    return bool(item.flags() & Qt.ItemFlag.ItemIsEnabled)
+
+
 class TransferDialog(QDialog):
     """H3.4: pick a colleague (presence and load shown), say why, add a note for them."""
 
@@ -116,19 +121,47 @@ class TransferDialog(QDialog):
         layout.addWidget(QLabel(tr("transfer.customer_told")))
         layout.addWidget(box)
         self.filter.textChanged.connect(self._filter)
+        self.filter.installEventFilter(self)
         self.people.currentItemChanged.connect(lambda *_: self._check())
         self.people.itemDoubleClicked.connect(lambda _item: self.ok.isEnabled() and self.accept())
         self._check()
         self.resize(460, 480)
 
     def _filter(self, text: str) -> None:
+        """Narrows the list; typing a name picks the first reachable match (the highlighted
+        one), so the keyboard goes name, Enter."""
         for row in range(self.people.count()):
             item = self.people.item(row)
             item.setHidden(bool(text) and text.lower() not in item.text().lower())
+        current = self.people.currentItem()
+        if text and (current is None or current.isHidden() or not _enabled(current)):
+            first = next((item for item in self._visible() if _enabled(item)), None)
+            self.people.setCurrentItem(first)
+        self._check()
+
+    def _visible(self) -> list[QListWidgetItem]:
+        return [self.people.item(row) for row in range(self.people.count())
+                if not self.people.item(row).isHidden()]
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Up and Down in the name filter move through the people, as in the list."""
+        if (watched is self.filter and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down)):
+            rows = [row for row in range(self.people.count())
+                    if not self.people.item(row).isHidden()
+                    and _enabled(self.people.item(row))]
+            if rows:
+                current = self.people.currentRow()
+                step = 1 if event.key() == Qt.Key.Key_Down else -1
+                index = rows.index(current) + step if current in rows else 0
+                self.people.setCurrentRow(rows[max(0, min(index, len(rows) - 1))])
+            return True
+        return super().eventFilter(watched, event)
 
     def _check(self) -> None:
         item = self.people.currentItem()
-        self.ok.setEnabled(item is not None and bool(item.flags() & Qt.ItemFlag.ItemIsEnabled))
+        self.ok.setEnabled(item is not None and not item.isHidden() and _enabled(item))
 
     def choice(self) -> tuple[str, str, str]:
         """(colleague id, reason text, note)."""
@@ -164,6 +197,7 @@ class TagPicker(QDialog):
         self.items = items
         self.tree.expandAll()
         self.filter.textChanged.connect(self._filter)
+        self.filter.installEventFilter(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.filter)
         layout.addWidget(self.tree, 1)
@@ -184,6 +218,37 @@ class TagPicker(QDialog):
                 while parent is not None:
                     parent.setHidden(False)
                     parent = parent.parent()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Down in the filter goes to the first tag that matches it (not a parent kept
+        visible for it); Space then ticks it."""
+        if (watched is self.filter and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Down):
+            needle = self.filter.text().lower()
+            shown = [item for item in self._in_order() if not item.isHidden()]
+            first = next((item for item in shown if needle in item.toolTip(0).lower()
+                          and (not needle or needle in item.text(0).lower())), None)
+            first = first or next(iter(shown), None)
+            if first is not None:
+                current = self.tree.currentItem()
+                if current is None or current.isHidden():
+                    self.tree.setCurrentItem(first)
+                self.tree.setFocus()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _in_order(self) -> list[QTreeWidgetItem]:
+        """Every item as the tree shows them, top to bottom."""
+        out: list[QTreeWidgetItem] = []
+
+        def walk(item: QTreeWidgetItem) -> None:
+            out.append(item)
+            for child in range(item.childCount()):
+                walk(item.child(child))
+
+        for top in range(self.tree.topLevelItemCount()):
+            walk(self.tree.topLevelItem(top))
+        return out
 
     def chosen(self) -> set[str]:
         return {tid for tid, item in self.items.items()

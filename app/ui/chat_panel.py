@@ -27,6 +27,13 @@ SEND_KEYS = ("enter", "ctrl_enter")
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
+def _placeholder_keys(send_key: str) -> dict[str, str]:
+    """The keys the composer's placeholder names: what sends and what starts a new line."""
+    if send_key == "ctrl_enter":
+        return {"send": "Ctrl+Enter", "newline": "Enter"}
+    return {"send": "Enter", "newline": "Shift+Enter"}
+
+
 class Composer(QPlainTextEdit):
     """The send key (H2.3): "enter" sends with Enter and Ctrl+Enter is a new line, "ctrl_enter"
     the reverse; Shift+Enter is always a new line. The phrase popup sees keys first."""
@@ -90,7 +97,6 @@ class ChatPanel(QWidget):
         self.view.doubleClicked.connect(self._on_double_click)
         self.view.verticalScrollBar().valueChanged.connect(self._on_scroll)
         self.composer = Composer()
-        self.composer.setPlaceholderText(tr("composer.placeholder"))
         self.composer.setFixedHeight(96)
         self.composer.send_requested.connect(self._on_send)
         self.composer.textChanged.connect(self._check_length)
@@ -122,6 +128,7 @@ class ChatPanel(QWidget):
         layout.addWidget(self.composer)
         layout.addLayout(bottom)
         self.set_enabled(False)
+        self.set_send_key("enter")
 
     def set_enabled(self, enabled: bool) -> None:
         self.composer.setEnabled(enabled)
@@ -141,6 +148,8 @@ class ChatPanel(QWidget):
     def set_send_key(self, key: str) -> None:
         """ "enter" or "ctrl_enter" (the setting `send_key`); anything else means "enter"."""
         self.composer.send_key = key if key in SEND_KEYS else "enter"
+        self.composer.setPlaceholderText(self.tr_("composer.placeholder_keys",
+                                                  **_placeholder_keys(self.composer.send_key)))
 
     def set_chat_font_pt(self, pt: int) -> None:
         for widget in (self.composer, self.view):
