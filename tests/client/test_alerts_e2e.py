@@ -5,11 +5,8 @@ offscreen: no system tray, so popups are the in-window toast)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
@@ -25,13 +22,6 @@ from tests.support.world import PASSWORD, World
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 __all__ = ["aloop"]
-
-
-@pytest.fixture()
-def app(ui_server: ServerProcess, tmp_path: Path) -> Iterator[App]:
-    a = App(ui_server.url, tmp_path)
-    yield a
-    a.close()
 
 
 def notify_with(**new_message: Any) -> dict[str, dict[str, Any]]:

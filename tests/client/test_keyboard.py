@@ -10,11 +10,8 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent, QKeySequence
@@ -39,30 +36,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 __all__ = ["aloop"]
 
 PHRASE_TEXT = "您好{customer}，订单{订单号}已安排发货"
-
-
-@pytest.fixture()
-def app(ui_server: ServerProcess, tmp_path: Path, aloop: qasync.QEventLoop) -> Iterator[App]:
-    a = App(ui_server.url, tmp_path)
-    yield a
-    if a.flow.main_window is not None:
-        run(aloop, settled(a.flow.main_window))
-    a.close()
-
-
-async def settled(window: Any) -> None:
-    """Nothing queued or on its way and the window quiet for a few turns of the loop, so no
-    slot (a read mark, a refresh) is still running when the window closes."""
-    quiet: list[bool] = []
-
-    def calm() -> bool:
-        model = window.chat_panel.model
-        idle = window.runtime.engine.status.pending == 0 and not any(
-            model.row_at(i).delivery == "sending" for i in range(model.rowCount()))
-        quiet.append(idle)
-        return len(quiet) >= 5 and all(quiet[-5:])
-
-    await until(calm)
 
 
 # ---- the keyboard ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from app.ui.session_flow import SessionFlow
 from server import models as m
 from tests.support.api import VisitorClient
 from tests.support.client_side import MemoryKeyring
-from tests.support.qt_async import App, aloop, run, until
+from tests.support.qt_async import App, aloop, close_app, run, until
 from tests.support.server_proc import ServerProcess
 from tests.support.world import PASSWORD, AgentRef, World
 
@@ -36,10 +36,11 @@ def keyring_backend() -> MemoryKeyring:
 
 
 @pytest.fixture()
-def app(ui_server: ServerProcess, tmp_path: Path, keyring_backend: MemoryKeyring) -> Iterator[App]:
+def app(ui_server: ServerProcess, tmp_path: Path, keyring_backend: MemoryKeyring,
+        aloop: qasync.QEventLoop) -> Iterator[App]:
     a = App(ui_server.url, tmp_path, keyring_backend=keyring_backend)
     yield a
-    a.close()
+    close_app(a, aloop)
 
 
 def _presence(world: World, agent: AgentRef) -> str:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import qasync
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -20,13 +18,6 @@ from tests.support.world import PASSWORD, World
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 __all__ = ["aloop"]
-
-
-@pytest.fixture()
-def app(ui_server: ServerProcess, tmp_path: Path) -> Iterator[App]:
-    a = App(ui_server.url, tmp_path)
-    yield a
-    a.close()
 
 
 def _nicknames(window: object) -> list[str]:

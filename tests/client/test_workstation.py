@@ -5,11 +5,9 @@ sensitive-data warning (H11.3), drafts across restarts (H3.2) and actions queued
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
@@ -24,13 +22,6 @@ from tests.support.world import PASSWORD, World
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 __all__ = ["aloop"]
-
-
-@pytest.fixture()
-def app(ui_server: ServerProcess, tmp_path: Path) -> Iterator[App]:
-    a = App(ui_server.url, tmp_path)
-    yield a
-    a.close()
 
 
 def rows(window: Any) -> list[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,32 @@ async def until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
         if loop.time() > deadline:
             raise AssertionError(f"not reached within {timeout}s: {check}")
         await asyncio.sleep(0.03)
+
+
+async def settled(window: Any, timeout: float = 5.0) -> None:
+    """Nothing queued or on its way and the window quiet for a few turns of the loop, so no
+    slot (a read mark, a refresh) is still running when the window closes. A test that left
+    the desk offline with queued intents just waits out `timeout`."""
+    quiet: list[bool] = []
+
+    def calm() -> bool:
+        model = window.chat_panel.model
+        idle = window.runtime.engine.status.pending == 0 and not any(
+            model.row_at(i).delivery == "sending" for i in range(model.rowCount()))
+        quiet.append(idle)
+        return len(quiet) >= 5 and all(quiet[-5:])
+
+    with contextlib.suppress(AssertionError):
+        await until(calm, timeout=timeout)
+
+
+def close_app(app: App, loop: qasync.QEventLoop) -> None:
+    """Closes `app` while its event loop still exists (fixtures that close after the loop is
+    gone leave a late read mark or refresh without a loop)."""
+    window = app.flow.main_window
+    if window is not None and not window.closed and window.runtime is not None:
+        run(loop, settled(window))
+    app.close()
 
 
 class App:
