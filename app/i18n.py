@@ -214,8 +214,6 @@ _BASE_TEXT: dict[str, tuple[str, str]] = {
     "chat.none": ("请选择左侧的会话", "Pick a conversation on the left"),
     "chat.sending": ("发送中", "sending"),
     "chat.rejected": ("未发送：{reason}（双击重试）", "Not sent: {reason} (double-click to retry)"),
-    "composer.placeholder": ("输入回复，Enter 发送，Shift+Enter 换行",
-                             "Type a reply: Enter sends, Shift+Enter adds a line"),
     "composer.too_long": ("消息过长：{length} 字，上限 {limit} 字。", "Too long: {length} characters, limit {limit}."),
     "composer.send": ("发送", "Send"),
     "menu.logout": ("注销", "Log out"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import platform
 import sys
 from pathlib import Path
 
@@ -52,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     root = data_root()
     setup_logging(root / "logs", config.get("log_level"),
                   shared=bool(config.get("shared_computer")))
+    log.info("KefuDesk %s starting: Python %s on %s, policy %s (%s)", app_version(),
+             platform.python_version(), platform.platform(), policy_path,
+             "found" if config.policy.exists else "none")
     for problem in config.problems:
         log.warning("configuration problem: %s", problem)
     if args.self_test:

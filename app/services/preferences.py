@@ -196,6 +196,7 @@ class Preferences:
         changed = frozenset(keys)
         if not changed:
             return
+        log.info("settings in force changed: %s", ", ".join(sorted(changed)))
         for listener in list(self._listeners):
             try:
                 listener(changed)

@@ -124,8 +124,12 @@ class SyncEngine:
 
     def _set_status(self, **changes: Any) -> None:
         with self._status_lock:
+            before = self._status
             self._status = replace(self._status, **changes)
             status = self._status
+        if status.state != before.state:  # IT reads connection changes in the log (H10.3)
+            log.info("sync %s -> %s%s", before.state, status.state,
+                     f" ({status.last_error})" if status.last_error else "")
         self.on_status(status)
 
     def _succeeded(self) -> None:

@@ -225,6 +225,8 @@ class SessionFlow(QObject):
             self.login.show_text(self.tr_("login.fail.profile_in_use"))
             return
         self.runtime = runtime
+        log.info("signed in as %s (%s) on %s", signed_in.account, signed_in.agent.role,
+                 signed_in.server_url)
         self._remember(signed_in.account, remember)
         self.prefs.attach(RoamingProfile(runtime.store, signed_in.agent.id,
                                          self.workers.submit_db, runtime.engine.poke))
@@ -490,6 +492,7 @@ class SessionFlow(QObject):
             self._close_session_windows(kind, notice, shared)
         finally:
             self._ending = False
+        log.info("session ended: %s", kind)
         self.session_ended.emit(kind)
         return True
 
