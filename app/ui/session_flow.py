@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Signal
-from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QWidget
 from qasync import asyncSlot
 
 from app.config import Config
@@ -30,6 +30,7 @@ from app.ui.login import LoginOptions, LoginWindow, PasswordChangeDialog, failur
 from app.ui.main_window import MainWindow
 from app.ui.modal import finished
 from app.ui.server_wizard import run_server_wizard
+from app.ui.session_prompts import AutoLoginSwitch, ask_unsent
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.theme import Palette
 from app.version import app_version
@@ -85,6 +86,7 @@ class SessionFlow(QObject):
         """The settings in force; the signed-in agent's roaming ones on top (H2.2)."""
         self.appearance = appearance
         self.tools = ItTools(tr, data_root=data_root, config=config, workers=workers)
+        self.auto_login_switch = AutoLoginSwitch(self)
         self.auto_login = (allow_auto_login and bool(config.get("auto_login"))
                            and config.auto_login_permitted())
         self.runtime: Runtime | None = None
@@ -241,11 +243,11 @@ class SessionFlow(QObject):
         window.logout_requested.connect(self._logout)
         window.presence_requested.connect(self._set_presence)
         window.away_requested.connect(self._away)
-        window.auto_login_toggled.connect(self._auto_login_toggled)
+        window.auto_login_toggled.connect(self.auto_login_switch.toggled)
         window.installEventFilter(self)  # a shared desk's exit goes through end_session
         window.show_status(runtime.engine.status)
         self.main_window = window
-        self._show_auto_login(self.auth.vault.remembers(runtime.signed_in.server_url,
+        self.auto_login_switch.show(self.auth.vault.remembers(runtime.signed_in.server_url,
                                                         runtime.signed_in.account, remember))
         self.login.password.clear()  # the password stays in no widget during the session
         self.login.hide()
@@ -382,61 +384,6 @@ class SessionFlow(QObject):
             self.idle.activity()
         await self._push_presence(self._presence_before_lock)
 
-    # ---- auto-login switch (H1.9) -----------------------------------------------------------
-
-    @asyncSlot(bool)
-    async def _auto_login_toggled(self, on: bool) -> None:
-        runtime = self.runtime
-        if runtime is None:
-            return
-        vault = self.auth.vault
-        url, account = runtime.signed_in.server_url, runtime.signed_in.account
-        refusal = self._auto_login_refusal() if on else None
-        if refusal is not None:
-            self._show_auto_login(False)
-            await self._tell(self.tr_(f"session.auto_login.{refusal}"))
-            return
-        vault.choose(url, account, on)  # also decides for tokens the sync threads rotate
-        if on and not await self._store_token(runtime):
-            vault.choose(url, account, False)
-            self._show_auto_login(False)
-            await self._tell(self.tr_("session.auto_login.no_keyring"))
-            return
-        if not on:
-            await self.workers.in_net(vault.delete, url, account)
-        if not self.config.locked("auto_login"):
-            self.config.set("auto_login", on)
-        self.login.remember.setChecked(on)
-        self._show_auto_login(on)
-
-    async def _store_token(self, runtime: Runtime) -> bool:
-        """The current refresh token into the keyring, again if it rotated meanwhile."""
-        url, account = runtime.signed_in.server_url, runtime.signed_in.account
-        token = ""
-        while token != runtime.keeper.refresh_token:
-            token = runtime.keeper.refresh_token
-            if not await self.workers.in_net(self.auth.vault.save, url, account, token):
-                return False
-        return True
-
-    def _auto_login_refusal(self) -> str | None:
-        reason = self.config.lock_reason("auto_login")
-        if reason is not None:
-            return reason
-        return None if self.auth.vault.state().usable else "no_keyring"
-
-    def _show_auto_login(self, on: bool) -> None:
-        """The main window's 自动登录 item follows the state in force, once it has one."""
-        show = getattr(self.main_window, "show_auto_login", None)
-        if callable(show):
-            show(on)
-
-    async def _tell(self, text: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, self.tr_("session.auto_login.title"),
-                          text, QMessageBox.StandardButton.Ok, self.main_window)
-        await finished(box)
-        box.deleteLater()
-
     # ---- log out and exit (H1.6, H1.8, H1.9) ------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -502,31 +449,11 @@ class SessionFlow(QObject):
             count = await self.workers.in_db(runtime.unsent)
             if not count:
                 return "none"
-            choice = await self._ask_unsent(count)
+            choice = await ask_unsent(self.tr_, count, self.wait_more_s,
+                                      self.lock if self.lock is not None else self.main_window)
             if choice != "wait":
                 return choice
             await self.workers.in_net(runtime.engine.flush, self.wait_more_s)
-
-    async def _ask_unsent(self, count: int) -> str:
-        tr = self.tr_
-        parent = self.lock if self.lock is not None else self.main_window
-        box = QMessageBox(QMessageBox.Icon.Warning, tr("session.unsent.title"),
-                          tr("session.unsent.text", count=count),
-                          QMessageBox.StandardButton.NoButton, parent)
-        box.setInformativeText(tr("session.unsent.explain", seconds=round(self.wait_more_s)))
-        wait = box.addButton(tr("session.unsent.wait"), QMessageBox.ButtonRole.AcceptRole)
-        discard = box.addButton(tr("session.unsent.discard"),
-                                QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton(tr("session.unsent.keep_working"),
-                             QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(wait)
-        box.setEscapeButton(keep)
-        await finished(box)
-        clicked = box.clickedButton()
-        box.deleteLater()
-        if clicked is discard:
-            return "discard"
-        return "wait" if clicked is wait else "keep_working"
 
     def _stop_runtime(self, runtime: Runtime, shared: bool, discard: bool) -> None:
         """Worker thread: sync stopped, cache closed (a shared desk's profile deleted)."""
