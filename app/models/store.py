@@ -23,7 +23,7 @@ from app.models.tables import Base
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class ProfileInUse(Exception):
@@ -275,10 +275,17 @@ def delete_all_messages(session: Session) -> None:
             session.execute(text(statement))
 
 
+def _v5(conn: Connection) -> None:
+    """The agent's open conversations and their unread counts straight from an index (the
+    tray's badge, H10.1: 35 ms -> 3 ms at 50k, bench.personal_bench)."""
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_conversation_agent_unread ON conversation "
+                      "(agent_id, state, unread) WHERE state != 'closed'"))
+
+
 # Forward-only migrations, indexed by the version they produce. A migration may add tables,
 # columns and indexes, and may rebuild synced tables; it never drops or rewrites the outbox.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
-    1: _v1, 2: _v2, 3: _v3, 4: add_listing_index}
+    1: _v1, 2: _v2, 3: _v3, 4: add_listing_index, 5: _v5}
 
 
 def migrate(engine: Engine) -> int:
