@@ -118,7 +118,7 @@ def setup_logging(directory: Path, level: str, *, handler: logging.Handler | Non
         old.close()
     root.addHandler(handler)
     set_level(level)
-    for noisy in ("urllib3", "uvicorn.access"):
+    for noisy in ("urllib3", "uvicorn.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler
 
