@@ -23,13 +23,13 @@ from app.ui.action_dialogs import TagPicker, TransferDialog
 from app.ui.cheat_sheet import CheatSheet
 from app.ui.command_actions import key_text
 from app.ui.command_palette import CommandPalette
-from app.ui.conversation_list import ROW_ROLE
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.shortcut_editor import ShortcutEditor
 from server import models as m
 from tests.support.api import AgentClient, VisitorClient
 from tests.support.qt_async import App, aloop, run, until
 from tests.support.server_proc import ServerProcess
+from tests.support.window_views import chat_texts, customer_sees, row_of
 from tests.support.world import PASSWORD, World
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -72,25 +72,6 @@ def default_key(command_id: str) -> str:
 
 
 # ---- the window ------------------------------------------------------------------------------
-
-def rows(window: Any) -> list[Any]:
-    model = window.list_model
-    return [model.data(model.index(i), ROW_ROLE) for i in range(model.rowCount())]
-
-
-def row_of(window: Any, nickname: str) -> Any:
-    return next((r for r in rows(window) if r.nickname == nickname), None)
-
-
-def chat_texts(window: Any) -> list[str]:
-    model = window.chat_panel.model
-    return [model.row_at(i).text for i in range(model.rowCount())
-            if model.row_at(i).sender != "day"]
-
-
-def customer_sees(visitor: VisitorClient) -> list[str]:
-    visitor.after = 0
-    return [msg["text"] for msg in visitor.receive()["messages"]]
 
 
 def shown(window: Any, kind: type) -> Any:
