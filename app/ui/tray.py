@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QColor, QFont, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from app.i18n import Tr
 from app.ui.notifier import resource_path
@@ -47,8 +47,13 @@ class TrayIcon(QSystemTrayIcon):
         self.presence = "offline"
         self.last_message: tuple[str, str] | None = None
         """(title, body) of the last desktop popup requested."""
+        # The app's own icon (build_application sets it from the source tree or the bundle);
+        # the source tree's file otherwise (tests build a tray without the app).
         path = resource_path("icons", "kefudesk.svg")
-        self.base_icon = icon if icon is not None else QIcon(str(path)) if path else QIcon()
+        fallback = QIcon(str(path)) if path else QIcon()
+        app_icon = QApplication.windowIcon()
+        self.base_icon = icon if icon is not None else (
+            app_icon if not app_icon.isNull() else fallback)
         self.menu = QMenu()
         self.status_menu = self.menu.addMenu(tr("tray.status"))
         self.status_group = QActionGroup(self.menu)

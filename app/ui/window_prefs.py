@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from app.services.preferences import Preferences
 from app.ui.appearance import Appearance
+from app.ui.conversation_list import ConversationDelegate
 from app.ui.notification_page import NotificationPage
 from app.ui.settings_dialog import PageFactory
 from app.ui.shortcut_editor import ShortcutEditor
@@ -36,9 +37,9 @@ class WindowPreferences:
         if window.closed:
             return
         panel = window.chat_panel
-        if "chat_font_pt" in keys and hasattr(panel, "set_chat_font_pt"):
+        if "chat_font_pt" in keys:
             panel.set_chat_font_pt(int(self.prefs.get("chat_font_pt")))
-        if "send_key" in keys and hasattr(panel, "set_send_key"):
+        if "send_key" in keys:
             panel.set_send_key(str(self.prefs.get("send_key")))
         if "shortcuts" in keys or "send_key" in keys:
             window.apply_shortcuts()
@@ -66,8 +67,8 @@ class WindowPreferences:
         if window.closed:
             return
         delegate = window.list_view.itemDelegate()
-        if hasattr(delegate, "set_palette"):
-            delegate.set_palette(palette)
+        assert isinstance(delegate, ConversationDelegate)
+        delegate.set_palette(palette)
         window.chat_panel.view.delegate.set_palette(palette)
         window.list_view.viewport().update()
         window.chat_panel.view.scheduleDelayedItemsLayout()
