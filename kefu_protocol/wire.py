@@ -348,11 +348,22 @@ class OrderTransition(Strict):
     from_status: Annotated[str, StringConstraints(max_length=20)] | None = None
 
 
+HandoverKind = Literal["conversation", "todo", "prospect", "callback", "note"]
+HANDOVER_KINDS: tuple[str, ...] = ("conversation", "todo", "prospect", "callback", "note")
+
+
 class HandoverItem(Strict):
-    kind: Literal["conversation", "todo", "prospect", "callback", "note"]
+    """One line of the handover record (H13.2). `conversation`: a conversation handed over to
+    `to_agent_id` (transferred at submit when `HandoverCreate.transfer`); `prospect`: a customer
+    to contact (`customer_id`); `callback`: a promised call-back due at `due_at` (ISO 8601 with
+    zone); `todo`: urgent; `note`: free text. In the feed each item also carries `acked_at` and
+    `acked_by` (null until the incoming agent acknowledges it)."""
+
+    kind: HandoverKind
     text: ShortText = ""
     conversation_id: Uuid | None = None
     customer_id: Uuid | None = None
+    to_agent_id: Uuid | None = None
     due_at: str | None = None
 
 
@@ -361,10 +372,102 @@ class HandoverCreate(Strict):
     to_agent_id: Uuid | None = None
     note: ShortText = ""
     items: Annotated[list[HandoverItem], Field(max_length=500)] = []
+    shift_id: Uuid | None = None
+    # Transfer every `conversation` item to its to_agent_id (or the handover's) in the same
+    # transaction (H3.4); a conversation no longer the author's is skipped, not an error.
+    transfer: bool = True
 
 
 class HandoverAck(Strict):
+    """Acknowledges item `item` (its index), or every item when None; the handover's own
+    acked_at is set once all its items are acknowledged."""
+
     id: Uuid
+    item: Annotated[int, Field(ge=0, lt=500)] | None = None
+
+
+# ---- shifts, surge, problem log, conversions, bulk reassign (H13, H1.3, H11.4, H12) ----------
+
+HHMM = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+# H13.1 defaults, created for every team (name, starts, ends); a shift may cross midnight.
+DEFAULT_SHIFTS_ZH: tuple[tuple[str, str, str], ...] = (
+    ("白班", "08:00", "17:00"), ("夜班", "17:00", "01:00"), ("常规班", "09:00", "18:00"),
+)
+# H1.3: minutes after a shift's start by which a rostered agent must have logged in.
+LATE_LOGIN_GRACE_MIN = 10
+# H13.2: minutes after which an unacknowledged handover item alerts the lead (team default).
+HANDOVER_ALERT_MIN = 30
+# H11.4: a surge is incoming volume over SURGE_FACTOR x the usual rate for that hour, measured
+# over the last SURGE_WINDOW_MIN minutes; the usual rate is the mean for the same hour of day
+# over the previous SURGE_HISTORY_DAYS days, never below SURGE_MIN_BASELINE_PER_HOUR.
+SURGE_FACTOR = 3.0
+SURGE_WINDOW_MIN = 15
+SURGE_HISTORY_DAYS = 7
+SURGE_MIN_BASELINE_PER_HOUR = 12.0
+BULK_REASSIGN_MAX = 5000
+ProblemText = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=r"\S")]
+
+
+class ShiftUpsert(Strict):
+    """A lead creates or edits a shift of a team they manage and its roster (H13.1)."""
+
+    id: Uuid
+    team_id: Uuid
+    name: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"\S")]
+    starts: HHMM
+    ends: HHMM
+    agent_ids: Annotated[list[Uuid], Field(max_length=500)] = []
+
+
+class ShiftDelete(Strict):
+    id: Uuid
+
+
+class ProblemAdd(Strict):
+    """H13.4: an agent's entry in the problem log (问题登记本)."""
+
+    id: Uuid
+    text: ProblemText
+    category: Annotated[str, StringConstraints(max_length=40)] = ""
+    conversation_id: Uuid | None = None
+    shift_id: Uuid | None = None
+
+
+class ProblemReview(Strict):
+    """A lead marks a problem reviewed, with an optional comment."""
+
+    id: Uuid
+    comment: ShortText = ""
+
+
+class SurgeDeclare(Strict):
+    """A lead declares a level-1 surge response for a team (H11.4)."""
+
+    id: Uuid
+    team_id: Uuid
+    note: ShortText = ""
+
+
+class SurgeEnd(Strict):
+    id: Uuid
+
+
+class ConversationConvert(Strict):
+    """H12: the conversation ended in a sale (or, with converted=False, did not after all)."""
+
+    conversation_id: Uuid
+    converted: bool = True
+
+
+class BulkReassign(Strict):
+    """H13.3: a lead moves conversations of one agent to others (spread by load); each
+    customer is told who serves them now when `notify_customers`. Without `conversation_ids`
+    all of the agent's open conversations move."""
+
+    from_agent_id: Uuid
+    to_agent_ids: Annotated[list[Uuid], Field(min_length=1, max_length=500)]
+    conversation_ids: Annotated[list[Uuid], Field(max_length=BULK_REASSIGN_MAX)] | None = None
+    notify_customers: bool = True
 
 
 class PresenceSet(Strict):
@@ -414,6 +517,9 @@ class TeamConfigure(Strict):
     first_response_s: Annotated[int, Field(ge=5, le=3600)] | None = None
     complaint_response_s: Annotated[int, Field(ge=30, le=86400)] | None = None
     scripts: TeamScripts | None = None
+    late_login_lock: bool | None = None
+    late_login_grace_min: Annotated[int, Field(ge=1, le=180)] | None = None
+    handover_alert_min: Annotated[int, Field(ge=1, le=1440)] | None = None
 
 
 MUTATION_ARGS: dict[str, type[Strict]] = {
@@ -436,12 +542,21 @@ MUTATION_ARGS: dict[str, type[Strict]] = {
     "conversation.escalate": ConversationEscalate,
     "conversation.request_rating": ConversationRef,
     "team.configure": TeamConfigure,
+    "shift.upsert": ShiftUpsert,
+    "shift.delete": ShiftDelete,
+    "problem.add": ProblemAdd,
+    "problem.review": ProblemReview,
+    "surge.declare": SurgeDeclare,
+    "surge.end": SurgeEnd,
+    "conversation.convert": ConversationConvert,
+    "conversation.bulk_reassign": BulkReassign,
 }
 
 # Entities that appear in the feed and in bootstrap, in bootstrap order (parents first).
 ENTITIES: tuple[str, ...] = (
     "team", "agent", "tag", "customer", "product", "order", "logistics_event", "kb_entry",
     "shift", "conversation", "message", "note", "handover", "setting", "quick_phrase",
+    "problem", "surge",
 )
 
 # Feed row fields added for the workstation (issue 5), beyond the table columns they mirror:
@@ -450,6 +565,12 @@ ENTITIES: tuple[str, ...] = (
 # - team: scripts (all SCRIPT_FIELDS, defaults filled in; see effective_scripts)
 # - agent: grants (a list of PERMISSIONS beyond the role's; see has_permission)
 # - customer: phone_masked, address_masked, id_number_masked (never the raw values, H11.3)
+# Issue 7 (H13, H1.3, H11.4, H12):
+# - team: late_login_lock, late_login_grace_min (H1.3), handover_alert_min (H13.2)
+# - conversation: converted_at (H12.1)
+# - handover: shift_id; each item also acked_at, acked_by
+# - problem (H13.4): in the author's agent scope and the team's lead scope (lead_scope)
+# - surge (H11.4): team scope, so every agent sees an active one (ended_at null)
 
 # The order state machine (H5.1): status -> statuses it may move to.
 ORDER_TRANSITIONS: dict[str, tuple[str, ...]] = {

@@ -24,6 +24,7 @@ _TEAM_ROWS: dict[str, type[Any]] = {
     "conversation": m.Conversation,
     "note": m.Note,
     "handover": m.Handover,
+    "surge": m.Surge,
 }
 _COMPANY_ROWS: dict[str, type[Any]] = {"tag": m.Tag, "product": m.Product, "kb_entry": m.KbEntry}
 
@@ -50,6 +51,10 @@ def _query(entity: str, p: Principal) -> Select[Any]:
             .join(m.Conversation, m.Conversation.id == m.Message.conversation_id)
             .where(m.Conversation.team_id.in_(p.team_ids))
         )
+    if entity == "problem":  # H13.4: leads see their teams' log, agents their own entries
+        if p.at_least("lead"):
+            return select(m.Problem).where(m.Problem.team_id.in_(p.team_ids))
+        return select(m.Problem).where(m.Problem.agent_id == p.agent_id)
     if entity == "setting":
         return select(m.Setting).where(m.Setting.agent_id == p.agent_id)
     if entity == "quick_phrase":

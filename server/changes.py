@@ -32,12 +32,15 @@ ENTITY_OF: dict[type[m.Base], str] = {
     m.Handover: "handover",
     m.Setting: "setting",
     m.QuickPhrase: "quick_phrase",
+    m.Problem: "problem",
+    m.Surge: "surge",
 }
 
 # Columns that never leave the server.
 _HIDDEN: dict[str, frozenset[str]] = {
     "agent": frozenset(
-        {"password_hash", "failed_attempts", "locked_until", "last_assigned_at", "company_id"}
+        {"password_hash", "failed_attempts", "locked_until", "last_assigned_at", "company_id",
+         "lock_reason", "late_ok_for", "last_login_at"}
     ),
     "customer": frozenset({"phone", "address", "id_number"}),
     "order": frozenset({"address"}),
@@ -46,6 +49,11 @@ _HIDDEN: dict[str, frozenset[str]] = {
 
 def team_scope(team_id: str) -> str:
     return f"team:{team_id}"
+
+
+def lead_scope(team_id: str) -> str:
+    """What only the team's leads and above replicate (the problem log, H13.4)."""
+    return f"lead:{team_id}"
 
 
 def agent_scope(agent_id: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -90,6 +91,11 @@ class Team(Versioned, Base):
     auto_reply: Mapped[str] = mapped_column(Text, default="")
     # Script overrides by key (kefu_protocol.wire.SCRIPT_FIELDS); missing keys use the defaults.
     scripts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # H1.3: lock a rostered agent who has not logged in within the grace after shift start.
+    late_login_lock: Mapped[bool] = mapped_column(Boolean, default=True)
+    late_login_grace_min: Mapped[int] = mapped_column(Integer, default=10)
+    # H13.2: an unacknowledged handover item alerts the lead after this many minutes.
+    handover_alert_min: Mapped[int] = mapped_column(Integer, default=30)
 
 
 class Agent(Versioned, Base):
@@ -111,6 +117,11 @@ class Agent(Versioned, Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Permissions granted on top of the role's defaults (H10.2, kefu_protocol.wire.PERMISSIONS).
     grants: Mapped[list[Any]] = mapped_column(default=list)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Why locked_until is set: "failed_logins" (H1.10) or "late_login" (H1.3); "" when not.
+    lock_reason: Mapped[str] = mapped_column(String(20), default="")
+    # The start of the shift instance for which a lead approved a late login (H1.3).
+    late_ok_for: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class TeamManager(Base):
@@ -290,6 +301,7 @@ class Conversation(Versioned, Base):
     escalated_to_id: Mapped[str | None] = mapped_column(String(36), default=None)
     escalation_reason: Mapped[str] = mapped_column(Text, default="")
     rating_requested_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    converted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     __table_args__ = (Index("ix_conversation_team_state", "team_id", "state"),)
 
 
@@ -342,6 +354,69 @@ class Handover(Versioned, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     acked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     acked_by: Mapped[str | None] = mapped_column(String(36), default=None)
+    shift_id: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+class Problem(Versioned, Base):
+    """An entry of an agent's problem log (问题登记本, H13.4), reviewed by the lead weekly."""
+
+    __tablename__ = "problem"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("team.id"), index=True)
+    agent_id: Mapped[str] = mapped_column(String(36), index=True)
+    shift_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    conversation_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    category: Mapped[str] = mapped_column(String(40), default="")
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    reviewed_by: Mapped[str | None] = mapped_column(String(36), default=None)
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class Surge(Versioned, Base):
+    """A level-1 surge response of a team (H11.4): detected ("auto") or declared by a lead."""
+
+    __tablename__ = "surge"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("team.id"), index=True)
+    source: Mapped[str] = mapped_column(String(10), default="auto")
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    rate_per_hour: Mapped[float] = mapped_column(Float, default=0.0)
+    baseline_per_hour: Mapped[float] = mapped_column(Float, default=0.0)
+    declared_by: Mapped[str | None] = mapped_column(String(36), default=None)
+    ended_by: Mapped[str | None] = mapped_column(String(36), default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Activity(Base):
+    """One event of an agent's shift timeline (H13.3); server-only, read by leads over REST."""
+
+    __tablename__ = "activity"
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    team_id: Mapped[str] = mapped_column(String(36))
+    agent_id: Mapped[str] = mapped_column(String(36))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(30))
+    conversation_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    __table_args__ = (Index("ix_activity_agent_at", "agent_id", "at"),)
+
+
+class ResetRequest(Base):
+    """An agent's forgotten-password request (H1.11), waiting for a lead's approval."""
+
+    __tablename__ = "reset_request"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agent.id"), index=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(36), default=None)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class Setting(Versioned, Base):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from kefu_protocol.wire import ROLE_RANK, has_permission
 from server import models as m
-from server.changes import agent_scope, company_scope, team_scope
+from server.changes import agent_scope, company_scope, lead_scope, team_scope
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,12 @@ class Principal:
 
     @property
     def scopes(self) -> list[str]:
-        """The feed scopes this agent replicates: their teams, themselves, their company."""
+        """The feed scopes this agent replicates: their teams, themselves, their company, and
+        for leads and above the lead scope of each team they manage."""
+        leads = self.team_ids if self.at_least("lead") else ()
         return [
             *(team_scope(t) for t in self.team_ids),
+            *(lead_scope(t) for t in leads),
             agent_scope(self.agent_id),
             company_scope(self.company_id),
         ]

@@ -602,7 +602,10 @@ def test_migration_0002_upgrades_existing_rows(blank_database_url: str) -> None:
             assert team is not None and team.scripts == {}
             columns = {c.key for c in m.Conversation.__table__.columns}
             assert {"transferred_from_id", "escalated_to_id", "rating_requested_at"} <= columns
-            assert session.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
+            # 0003 (issue 7): the team's H1.3 / H13.2 settings default for old rows too
+            assert (team.late_login_lock, team.late_login_grace_min,
+                    team.handover_alert_min) == (True, 10, 30)
+            assert session.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
     finally:
         db.engine.dispose()
 
