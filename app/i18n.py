@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.i18n_accounts import ACCOUNTS_TEXT
+from app.i18n_board import BOARD_TEXT
 from app.i18n_diagnostics import DIAGNOSTICS_TEXT
+from app.i18n_handover import HANDOVER_TEXT
 from app.i18n_notify import NOTIFY_TEXT
 from app.i18n_phrases import PHRASES_TEXT
 from app.i18n_prefs import PREFS_TEXT
@@ -226,7 +229,7 @@ _BASE_TEXT: dict[str, tuple[str, str]] = {
 
 TEXT_MODULES: tuple[dict[str, tuple[str, str]], ...] = (
     _BASE_TEXT, SESSION_TEXT, WORKSTATION_TEXT, PREFS_TEXT, PHRASES_TEXT, SHORTCUTS_TEXT,
-    NOTIFY_TEXT, DIAGNOSTICS_TEXT)
+    NOTIFY_TEXT, DIAGNOSTICS_TEXT, ACCOUNTS_TEXT, HANDOVER_TEXT, BOARD_TEXT)
 CATALOG: dict[str, tuple[str, str]] = {k: v for part in TEXT_MODULES for k, v in part.items()}
 
 

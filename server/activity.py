@@ -1,5 +1,4 @@
-"""Writes an agent's shift timeline (H13.3): one row per login, status change, conversation
-accepted / closed / transferred, breach, handover; read by leads over REST."""
+"""Writes and reads an agent's shift timeline (H13.3): logins, status, conversations, breaches."""
 
 from __future__ import annotations
 

@@ -22,10 +22,12 @@ from server.notify import Notifier
 from server.routes import (
     admin,
     auth,
+    board,
     chat_page,
     conversations,
     customers,
     health,
+    metrics,
     search,
     sync,
     visitor,
@@ -68,7 +70,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     )
     app.state.kefu = state
     for module in (health, auth, sync, conversations, customers, search, visitor, admin,
-                   chat_page):
+                   chat_page, board, metrics):
         app.include_router(module.router)
     _install_error_handlers(app)
     _install_guards(app)

@@ -1,0 +1,7 @@
+"""The lead's metrics endpoints (leads and above, server-enforced)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1", tags=["metrics"])
