@@ -152,6 +152,21 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         "Too late to take it back ({seconds} s after the transfer); ask {owner} to transfer it",
     ),
     "team_not_found": (422, "团队不存在或无权访问", "Team not found"),
+    # issue 7: shifts, the lead's desk (H1.3, H1.11, H11.4, H13)
+    "account_locked_late": (
+        423,
+        "您未在{shift}（{starts} 开始）后 {grace} 分钟内登录，账号已锁定。"
+        "请联系组长在交接班看板中解锁",
+        "You did not sign in within {grace} minutes of your shift {shift} starting at {starts}; "
+        "the account is locked until your lead unlocks it on the shift board",
+    ),
+    "shift_not_found": (422, "班次不存在或无权访问", "Shift not found"),
+    "problem_not_found": (422, "问题记录不存在或无权访问", "Problem entry not found"),
+    "surge_not_found": (422, "高峰响应不存在或已结束", "Surge not found or already ended"),
+    "surge_active": (422, "本组已处于高峰响应中", "This team is already in a surge response"),
+    "nothing_to_reassign": (422, "没有可转移的会话", "No conversations to reassign"),
+    "reset_request_not_found": (404, "找不到该密码重置申请", "Password reset request not found"),
+    "invalid_window": (400, "时间范围不正确：{detail}", "Invalid time range: {detail}"),
 }
 
 
