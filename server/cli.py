@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     undo = os.environ.get("KEFU_TRANSFER_UNDO_S")
     settings = Settings(database_url=db.url, demo=args.demo,
                         poll_recheck_s=float(recheck) if recheck else None,
+                        timezone=os.environ.get("KEFU_TIMEZONE", "Asia/Shanghai"),
                         **({"transfer_undo_s": float(undo)} if undo else {}))
     app = create_app(settings, db)
     log.info("serving on http://%s:%s (database: %s)", args.host, args.port, db.kind)

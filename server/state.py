@@ -25,6 +25,8 @@ class Settings:
     # Fallback re-check of a waiting long-poll when no wake-up arrives (NOTIFY is the fast path).
     poll_recheck_s: float | None = None
     demo: bool = False
+    # Shift times (H13.1) are wall-clock times in the company's zone (IANA name).
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass
