@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu_protocol.wire import TRANSFER_NOTICE_ZH
+from server import activity
 from server import models as m
 from server.changes import ChangeWriter, conversation_wake_key, team_scope
 
@@ -62,11 +63,27 @@ def append_message(
         if conv.first_response_at is None:
             conv.first_response_at = now
             conv.first_response_ms = int((now - conv.created_at).total_seconds() * 1000)
+            _record_breach(session, conv, agent_id, now)
     touch(conv)
     publish(session, changes, message, conv.team_id)
     publish(session, changes, conv, conv.team_id)
     changes.wake_also(conversation_wake_key(conv.id))
     return message
+
+
+def _record_breach(
+    session: Session, conv: m.Conversation, agent_id: str | None, now: dt.datetime
+) -> None:
+    """H8.1 / H13.3: a first reply later than the team's standard (the complaint standard for
+    a complaint) is a breach on the replying agent's timeline."""
+    team = session.get(m.Team, conv.team_id)
+    if team is None or agent_id is None or conv.first_response_ms is None:
+        return
+    standard_s = team.complaint_response_s if conv.is_complaint else team.first_response_s
+    if conv.first_response_ms > standard_s * 1000:
+        activity.record(session, agent_id=agent_id, team_id=conv.team_id, kind="breach", at=now,
+                        conversation_id=conv.id, first_response_ms=conv.first_response_ms,
+                        standard_s=standard_s)
 
 
 def agent_load(session: Session, agent_id: str) -> int:
@@ -114,6 +131,8 @@ def assign(
     conv.assigned_at = now
     agent.last_assigned_at = now
     touch(conv)
+    activity.record(session, agent_id=agent.id, team_id=conv.team_id, kind="accepted", at=now,
+                    conversation_id=conv.id)
     if announce:
         text = ASSIGNED_NOTICE_ZH.format(name=agent.name)
         append_message(session, changes, conv, sender="system", text=text, now=now)

@@ -12,6 +12,7 @@ from kefu_protocol.wire import (
     ConversationTransfer,
     MessageSend,
 )
+from server import activity
 from server import models as m
 from server.changes import team_scope
 from server.chat import (
@@ -58,6 +59,8 @@ def send_message(ctx: MutationContext, args: MessageSend) -> None:
         conv.agent_id = ctx.principal.agent_id
         conv.state = "open"
         conv.assigned_at = ctx.now
+        activity.record(ctx.session, agent_id=conv.agent_id, team_id=conv.team_id,
+                        kind="accepted", at=ctx.now, conversation_id=conv.id, how="reply")
     append_message(
         ctx.session, ctx.changes, conv, sender="agent", text=args.text, now=ctx.now,
         message_id=args.id, agent_id=ctx.principal.agent_id,
@@ -94,8 +97,27 @@ def transfer(ctx: MutationContext, args: ConversationTransfer) -> None:
         raise Rejected("target_unavailable", detail="已由该同事负责")
     if target.presence == "offline" and target.id != ctx.principal.agent_id:
         raise Rejected("target_unavailable", detail=f"{target.name}不在线")
-    old_team = conv.team_id
-    conv.transferred_from_id = conv.agent_id or ctx.principal.agent_id
+    transfer_conversation(ctx, conv, target, note=_transfer_note(args, taking_back))
+
+
+def transfer_conversation(
+    ctx: MutationContext,
+    conv: m.Conversation,
+    target: m.Agent,
+    *,
+    note: str,
+    notify_customer: bool = True,
+    activity_kind: str = "transferred_out",
+    drain: bool = True,
+) -> None:
+    """H3.4 moves `conv` (already locked and checked by the caller) to `target`: the owner
+    changes, `note` (if any) becomes a team note, the customer is told who serves them now
+    (`notify_customer`), a move across teams carries the history along, and both timelines
+    get an event (`activity_kind` for the previous owner, "transferred_in" for the target).
+    `drain=False` lets a caller moving many conversations drain the old team's queue once."""
+    old_team, old_owner = conv.team_id, conv.agent_id
+    me = ctx.principal.agent_id
+    conv.transferred_from_id = old_owner or me
     conv.transferred_at = ctx.now
     conv.agent_id = target.id
     conv.team_id = target.team_id
@@ -104,24 +126,32 @@ def transfer(ctx: MutationContext, args: ConversationTransfer) -> None:
     touch(conv)
     if target.team_id != old_team:
         _carry_history(ctx, conv)
-    text = _transfer_note(args, taking_back)
-    if text:
-        note = m.Note(
+    if note:
+        row = m.Note(
             id=str(uuid.uuid4()), team_id=conv.team_id, customer_id=conv.customer_id,
-            conversation_id=conv.id, author_id=ctx.principal.agent_id,
-            updated_by=ctx.principal.agent_id, text=text, created_at=ctx.now,
-            updated_at=ctx.now,
+            conversation_id=conv.id, author_id=me, updated_by=me, text=note,
+            created_at=ctx.now, updated_at=ctx.now,
         )
-        ctx.session.add(note)
-        publish(ctx.session, ctx.changes, note, conv.team_id)
-    append_message(
-        ctx.session, ctx.changes, conv, sender="system", text=transfer_notice(target.name),
-        now=ctx.now,
-    )
+        ctx.session.add(row)
+        publish(ctx.session, ctx.changes, row, conv.team_id)
+    if notify_customer:
+        append_message(
+            ctx.session, ctx.changes, conv, sender="system", text=transfer_notice(target.name),
+            now=ctx.now,
+        )
+    else:
+        publish(ctx.session, ctx.changes, conv, conv.team_id)
     if target.team_id != old_team:  # the old team sees it leave
         ctx.changes.upsert(team_scope(old_team), conv)
-    drain_queue(ctx.session, ctx.changes, old_team, now=ctx.now,
-                presence_ttl_s=ctx.settings.presence_ttl_s)
+    if old_owner is not None and old_owner != target.id:
+        activity.record(ctx.session, agent_id=old_owner, team_id=old_team, kind=activity_kind,
+                        at=ctx.now, conversation_id=conv.id, to_agent_id=target.id, by=me)
+    activity.record(ctx.session, agent_id=target.id, team_id=target.team_id,
+                    kind="transferred_in", at=ctx.now, conversation_id=conv.id,
+                    from_agent_id=old_owner, by=me)
+    if drain:
+        drain_queue(ctx.session, ctx.changes, old_team, now=ctx.now,
+                    presence_ttl_s=ctx.settings.presence_ttl_s)
 
 
 def _load_for_transfer(
@@ -185,6 +215,9 @@ def close(ctx: MutationContext, args: ConversationRef) -> None:
     conv.state = "closed"
     conv.closed_at = ctx.now
     conv.awaiting_reply_since = None
+    activity.record(ctx.session, agent_id=conv.agent_id or ctx.principal.agent_id,
+                    team_id=conv.team_id, kind="closed", at=ctx.now, conversation_id=conv.id,
+                    by=ctx.principal.agent_id)
     append_message(ctx.session, ctx.changes, conv, sender="system", text=CLOSING_NOTICE_ZH,
                    now=ctx.now)
     drain_queue(ctx.session, ctx.changes, conv.team_id, now=ctx.now,
