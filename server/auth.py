@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from kefu_protocol.wire import ACCOUNT_RE
 from server import models as m
+from server.activity import record
 from server.errors import ApiError
 from server.principal import Principal, principal_for
 from server.security import (
@@ -21,6 +22,8 @@ from server.security import (
     token_hash,
     verify_password,
 )
+from server.shift_time import zone
+from server.shifts import current_shift, late_for
 from server.state import Settings
 
 
@@ -75,9 +78,12 @@ def login(
         raise ApiError("invalid_credentials", attempts_left=settings.lockout_threshold - 1)
     if agent.locked_until is not None and agent.locked_until > now:
         audit(session, "login_while_locked", account=account, agent_id=agent.id, address=address)
+        if agent.lock_reason == "late_login":
+            raise _late_error(session, settings, agent, now)
         raise ApiError("account_locked", locked_until=agent.locked_until.isoformat())
     if agent.locked_until is not None:  # the lock has expired
         agent.locked_until = None
+        agent.lock_reason = ""
         agent.failed_attempts = 0
     if agent.disabled:
         audit(session, "login_disabled", account=account, agent_id=agent.id, address=address)
@@ -87,6 +93,7 @@ def login(
         left = settings.lockout_threshold - agent.failed_attempts
         if left <= 0:
             agent.locked_until = now + dt.timedelta(seconds=settings.lockout_s)
+            agent.lock_reason = "failed_logins"
             audit(session, "login_locked", account=account, agent_id=agent.id, address=address)
             raise ApiError(
                 "account_locked", locked_until=agent.locked_until.isoformat(), attempts_left=0
@@ -94,10 +101,37 @@ def login(
         audit(session, "login_failed", account=account, agent_id=agent.id, address=address)
         raise ApiError("invalid_credentials", attempts_left=left)
     agent.failed_attempts = 0
+    late = late_for(session, agent, now, zone(settings.timezone))
+    if late is not None:  # H1.3: the password was right, but the agent is late for the shift
+        shift, start, end = late
+        agent.locked_until = end
+        agent.lock_reason = "late_login"
+        record(session, agent_id=agent.id, team_id=agent.team_id, kind="late_locked", at=now,
+               shift_id=shift.id, shift=shift.name, starts=start.isoformat())
+        audit(session, "login_late_locked", account=account, agent_id=agent.id, address=address,
+              shift_id=shift.id)
+        raise _late_error(session, settings, agent, now)
+    agent.last_login_at = now
     tokens = _open_session(session, settings, agent, device_id)
+    record(session, agent_id=agent.id, team_id=agent.team_id, kind="login", at=now,
+           device_id=device_id)
     audit(session, "login_ok", account=account, agent_id=agent.id, address=address,
           device_id=device_id)
     return agent, tokens
+
+
+def _late_error(session: Session, settings: Settings, agent: m.Agent, now: dt.datetime) -> ApiError:
+    """account_locked_late with the shift the agent missed (H1.3), for the login window."""
+    assert agent.locked_until is not None
+    team = session.get(m.Team, agent.team_id)
+    running = current_shift(session, agent, now, zone(settings.timezone))
+    return ApiError(
+        "account_locked_late",
+        shift=running[0].name if running else "",
+        starts=running[0].starts if running else "",
+        grace=team.late_login_grace_min if team else 0,
+        locked_until=agent.locked_until.isoformat(),
+    )
 
 
 def _open_session(
@@ -153,6 +187,10 @@ def logout(session: Session, *, refresh_token: str) -> None:
     if auth.revoked_at is None:
         auth.revoked_at = m.utcnow()
         audit(session, "logout", agent_id=auth.agent_id)
+        agent = session.get(m.Agent, auth.agent_id)
+        if agent is not None:
+            record(session, agent_id=agent.id, team_id=agent.team_id, kind="logout",
+                   at=auth.revoked_at)
 
 
 def authenticate(session: Session, access_token: str) -> tuple[m.Agent, Principal]:
@@ -200,10 +238,31 @@ def change_password(
     audit(session, "password_changed", agent_id=agent.id, actor_id=agent.id)
 
 
-def unlock(session: Session, actor: Principal, agent: m.Agent) -> None:
+def unlock(session: Session, settings: Settings, actor: Principal, agent: m.Agent) -> None:
+    """H1.10 and H1.3: lifts a lock early; a late agent may then log in for the rest of the
+    running shift (late_ok_for), without being locked again."""
+    now = m.utcnow()
+    reason = agent.lock_reason
     agent.locked_until = None
+    agent.lock_reason = ""
     agent.failed_attempts = 0
-    audit(session, "account_unlocked", agent_id=agent.id, actor_id=actor.agent_id)
+    running = current_shift(session, agent, now, zone(settings.timezone))
+    if running is not None:
+        agent.late_ok_for = running[1]
+    record(session, agent_id=agent.id, team_id=agent.team_id, kind="unlocked", at=now,
+           by=actor.agent_id, reason=reason)
+    audit(session, "account_unlocked", agent_id=agent.id, actor_id=actor.agent_id, reason=reason)
+
+
+def revoke_sessions(session: Session, agent: m.Agent) -> int:
+    """Revokes every open session of the agent (force offline, password reset); their
+    clients get 401 at the next call and a refused refresh."""
+    result = session.execute(
+        update(m.AuthSession)
+        .where(m.AuthSession.agent_id == agent.id, m.AuthSession.revoked_at.is_(None))
+        .values(revoked_at=m.utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def reset_password(session: Session, actor: Principal, agent: m.Agent) -> None:
@@ -211,10 +270,7 @@ def reset_password(session: Session, actor: Principal, agent: m.Agent) -> None:
     agent.password_hash = hash_password(initial_password(agent.employee_id))
     agent.must_change_password = True
     agent.locked_until = None
+    agent.lock_reason = ""
     agent.failed_attempts = 0
-    session.execute(
-        update(m.AuthSession)
-        .where(m.AuthSession.agent_id == agent.id, m.AuthSession.revoked_at.is_(None))
-        .values(revoked_at=m.utcnow())
-    )
+    revoke_sessions(session, agent)
     audit(session, "password_reset", agent_id=agent.id, actor_id=actor.agent_id)
