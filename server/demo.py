@@ -18,13 +18,13 @@ from server.models import (
     Order,
     Product,
     QuickPhrase,
-    Shift,
     Tag,
     Team,
     TeamManager,
     VisitorBlock,
 )
 from server.security import hash_password, initial_password
+from server.shifts import ensure_default_shifts
 
 DEMO_DOMAIN = "demo.kefu"
 DEMO_COMPANY_NAME = "演示商城"
@@ -56,9 +56,9 @@ class _AgentSpec:
 _AGENTS: tuple[_AgentSpec, ...] = (
     _AgentSpec("20240001", "王晓敏", "agent", TEAM_PRESALES, True, "售前客服，日常演示用这个账号"),
     _AgentSpec("20240002", "李佳怡", "agent", TEAM_PRESALES, True, "售前客服"),
-    _AgentSpec("20240003", "张浩然", "agent", TEAM_PRESALES, True, "售前客服（晚班）"),
+    _AgentSpec("20240003", "张浩然", "agent", TEAM_PRESALES, True, "售前客服（夜班）"),
     _AgentSpec("20240004", "陈思雨", "agent", TEAM_AFTERSALES, True, "售后客服"),
-    _AgentSpec("20240005", "刘子轩", "agent", TEAM_AFTERSALES, True, "售后客服（晚班）"),
+    _AgentSpec("20240005", "刘子轩", "agent", TEAM_AFTERSALES, True, "售后客服（夜班）"),
     _AgentSpec("20240006", "黄欣怡", "agent", TEAM_AFTERSALES, True, "售后客服"),
     _AgentSpec(
         "20240010", "赵雅婷", "lead", TEAM_PRESALES, True,
@@ -101,14 +101,13 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = tuple(
 )
 
 # name, starts, ends, rostered employee ids per team (H13.1)
-_SHIFTS: tuple[tuple[str, str, str, dict[str, tuple[str, ...]]], ...] = (
-    ("早班", "08:00", "17:00", {TEAM_PRESALES: ("20240001", "20240002"),
-                                 TEAM_AFTERSALES: ("20240004", "20240006")}),
-    ("晚班", "17:00", "01:00", {TEAM_PRESALES: ("20240003", "20240099"),
-                                 TEAM_AFTERSALES: ("20240005",)}),
-    ("常白班", "09:00", "18:00", {TEAM_PRESALES: ("20240010",),
-                                   TEAM_AFTERSALES: ("20240020",)}),
-)
+# The default shifts (DEFAULT_SHIFTS_ZH: 白班, 夜班, 常规班) and who works them, per team.
+_ROSTERS: dict[str, dict[str, tuple[str, ...]]] = {
+    TEAM_PRESALES: {"白班": ("20240001", "20240002"), "夜班": ("20240003", "20240099"),
+                    "常规班": ("20240010",)},
+    TEAM_AFTERSALES: {"白班": ("20240004", "20240006"), "夜班": ("20240005",),
+                      "常规班": ("20240020",)},
+}
 
 # Three-level tag library (H4.3): level 1 › level 2 › level 3.
 _TAG_TREE: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = (
@@ -464,9 +463,12 @@ def _add_teams(session: Session, company_id: str) -> dict[str, str]:
     teams: dict[str, str] = {}
     for name, receives_visitors, auto_reply in _TEAMS:
         teams[name] = demo_id("team", name)
+        # The H1.3 late-login lock is off in the demo: it starts at any hour, and its rostered
+        # agents must always be able to log in (a lead can turn it on in 团队设置).
         session.add(Team(id=teams[name], company_id=company_id, name=name,
                          receives_visitors=receives_visitors, first_response_s=30,
-                         complaint_response_s=300, auto_reply=auto_reply))
+                         complaint_response_s=300, auto_reply=auto_reply,
+                         late_login_lock=False))
     session.flush()
     return teams
 
@@ -639,11 +641,12 @@ def _add_knowledge_base(session: Session, company_id: str) -> None:
 
 
 def _add_shifts(session: Session, teams: dict[str, str]) -> None:
-    for name, starts, ends, roster in _SHIFTS:
-        for team, employee_ids in roster.items():
-            session.add(Shift(id=demo_id("shift", f"{team}/{name}"), team_id=teams[team],
-                              name=name, starts=starts, ends=ends,
-                              agent_ids=[demo_id("agent", e) for e in employee_ids]))
+    for team_name, team_id in teams.items():
+        team = session.get(Team, team_id)
+        assert team is not None
+        rosters = {shift: [demo_id("agent", e) for e in employee_ids]
+                   for shift, employee_ids in _ROSTERS.get(team_name, {}).items()}
+        ensure_default_shifts(session, None, team, rosters=rosters)
     session.flush()
 
 

@@ -112,7 +112,8 @@ def _may_configure(ctx: MutationContext, team: m.Team) -> bool:
 
 
 def team_configure(ctx: MutationContext, args: TeamConfigure) -> None:
-    """H8.1 response standards and H3.6 scripts, by the team's lead or supervisor (or admin)."""
+    """H8.1 response standards, H3.6 scripts, the H1.3 late-login lock and the H13.2 handover
+    alert, by the team's lead or supervisor (or admin)."""
     team = ctx.session.get(m.Team, args.team_id, with_for_update=True)
     if team is None or team.company_id != ctx.principal.company_id:
         raise Rejected("team_not_found")
@@ -122,6 +123,10 @@ def team_configure(ctx: MutationContext, args: TeamConfigure) -> None:
         team.first_response_s = args.first_response_s
     if args.complaint_response_s is not None:
         team.complaint_response_s = args.complaint_response_s
+    for field in ("late_login_lock", "late_login_grace_min", "handover_alert_min"):
+        value = getattr(args, field)  # H1.3 lock and grace, H13.2 handover alert
+        if value is not None:
+            setattr(team, field, value)
     if args.scripts is not None:
         scripts = dict(team.scripts or {})
         for key in SCRIPT_FIELDS:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from kefu_protocol.wire import ROLE_RANK, AgentGrantsRequest
 from server import auth
 from server import models as m
+from server.activity import record
 from server.changes import team_scope
 from server.deps import PrincipalDep, StateDep, require_role
 from server.errors import ApiError
@@ -77,10 +78,62 @@ def list_agents(principal: PrincipalDep, state: StateDep) -> list[AgentRow]:
         ]
 
 
-@router.post("/agents/{agent_id}/unlock", summary="Unlock a locked account early (H1.10)")
+@router.post("/agents/{agent_id}/unlock",
+             summary="Unlock a locked account early (H1.10), or let a late agent in (H1.3)")
 def unlock(agent_id: str, principal: PrincipalDep, state: StateDep) -> dict[str, bool]:
     with state.db.write() as session:
-        auth.unlock(session, principal, _managed_agent(session, principal, agent_id))
+        auth.unlock(session, state.settings, principal,
+                    _managed_agent(session, principal, agent_id))
+    return {"ok": True}
+
+
+@router.post("/agents/{agent_id}/force-offline",
+             summary="End every session of an agent and set them offline (H13.3)")
+def force_offline(agent_id: str, principal: PrincipalDep, state: StateDep) -> dict[str, int]:
+    with state.changing() as changes:
+        agent = _managed_agent(changes.session, principal, agent_id)
+        revoked = auth.revoke_sessions(changes.session, agent)
+        agent.presence = "offline"
+        agent.version = (agent.version or 0) + 1
+        changes.session.flush()
+        changes.upsert(team_scope(agent.team_id), agent)
+        record(changes.session, agent_id=agent.id, team_id=agent.team_id, kind="forced_offline",
+               by=principal.agent_id, sessions=revoked)
+        auth.audit(changes.session, "forced_offline", account=agent.account, agent_id=agent.id,
+                   actor_id=principal.agent_id, sessions=revoked)
+    return {"revoked": revoked}
+
+
+def _pending_request(session: Any, principal: Principal, request_id: str) -> m.ResetRequest:
+    require_role(principal, "lead")
+    row = session.get(m.ResetRequest, request_id, with_for_update=True)
+    if row is None or row.state != "pending":
+        raise ApiError("reset_request_not_found")
+    agent = session.get(m.Agent, row.agent_id)
+    if agent is None or agent.company_id != principal.company_id:
+        raise ApiError("reset_request_not_found")
+    return row
+
+
+@router.post("/reset-requests/{request_id}/approve",
+             summary="Approve a forgotten-password request: back to the initial password (H1.11)")
+def approve_reset(request_id: str, principal: PrincipalDep, state: StateDep) -> dict[str, bool]:
+    with state.db.write() as session:
+        row = _pending_request(session, principal, request_id)
+        auth.reset_password(session, principal, _managed_agent(session, principal, row.agent_id))
+        row.state, row.decided_by, row.decided_at = "approved", principal.agent_id, m.utcnow()
+    return {"ok": True}
+
+
+@router.post("/reset-requests/{request_id}/dismiss",
+             summary="Dismiss a forgotten-password request (H1.11)")
+def dismiss_reset(request_id: str, principal: PrincipalDep, state: StateDep) -> dict[str, bool]:
+    with state.db.write() as session:
+        row = _pending_request(session, principal, request_id)
+        agent = _managed_agent(session, principal, row.agent_id)
+        row.state, row.decided_by, row.decided_at = "dismissed", principal.agent_id, m.utcnow()
+        auth.audit(session, "password_reset_dismissed", account=agent.account,
+                   agent_id=agent.id, actor_id=principal.agent_id)
     return {"ok": True}
 
 

@@ -1,10 +1,15 @@
-"""Accounts endpoints (H1): login, password change, token refresh, logout, who am I."""
+"""Accounts endpoints (H1): login, password change, tokens, logout, me, reset requests (H1.11)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import uuid
 
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+
+from kefu_protocol.board import PasswordResetRequestBody
 from kefu_protocol.wire import (
+    ACCOUNT_RE,
     AgentInfo,
     LoginRequest,
     LoginResponse,
@@ -88,3 +93,32 @@ def logout(body: RefreshRequest, state: StateDep) -> dict[str, bool]:
 def me(principal: PrincipalDep) -> AgentInfo:
     return AgentInfo(id=principal.agent_id, account=principal.account, name=principal.name,
                      role=principal.role, team_id=principal.team_id)  # type: ignore[arg-type]
+
+
+@router.post("/password-reset-requests", status_code=202,
+             summary="Forgot the password: ask the lead for a reset (H1.11); always 202")
+def request_password_reset(body: PasswordResetRequestBody, request: Request,
+                           state: StateDep) -> dict[str, bool]:
+    """Stores one pending request per agent (a repeat refreshes it); an unknown account gets
+    the same answer, so the endpoint tells nobody which accounts exist."""
+    account = body.account.strip()
+    if not ACCOUNT_RE.match(account):
+        raise ApiError("invalid_account_format", example="10086@shop.example")
+    address = client_address(request)
+    with state.db.write() as session:
+        agent = session.scalars(select(m.Agent).where(m.Agent.account == account)).one_or_none()
+        if agent is None or agent.disabled:
+            auth.audit(session, "reset_request_unknown", account=account, address=address)
+            return {"ok": True}
+        pending = session.scalars(
+            select(m.ResetRequest).where(m.ResetRequest.agent_id == agent.id,
+                                         m.ResetRequest.state == "pending").with_for_update()
+        ).first()
+        if pending is None:
+            session.add(m.ResetRequest(id=str(uuid.uuid4()), agent_id=agent.id,
+                                       address=address[:64]))
+        else:
+            pending.requested_at, pending.address = m.utcnow(), address[:64]
+        auth.audit(session, "reset_requested", account=account, agent_id=agent.id,
+                   address=address)
+    return {"ok": True}
