@@ -21,9 +21,19 @@ from kefu_protocol.wire import ACCOUNT_RE, AgentInfo
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class MissedShift:
+    """H1.3: the shift an agent did not log in for in time (the server's account_locked_late)."""
+
+    shift: str
+    starts: str
+    grace_min: int
+
+
 class LoginFailure(Exception):
     """`kind`: format | insecure | network | tls | server | protocol | credentials | locked |
-    disabled | weak_password | wrong_password | session_expired. The UI words each kind."""
+    locked_late (H1.3, with `missed`) | disabled | weak_password | wrong_password |
+    session_expired. The UI words each kind."""
 
     def __init__(
         self,
@@ -32,12 +42,14 @@ class LoginFailure(Exception):
         server_message: str = "",
         attempts_left: int | None = None,
         locked_until: dt.datetime | None = None,
+        missed: MissedShift | None = None,
     ) -> None:
         super().__init__(kind)
         self.kind = kind
         self.server_message = server_message
         self.attempts_left = attempts_left
         self.locked_until = locked_until
+        self.missed = missed
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ def _translate(exc: Exception) -> LoginFailure:
             "invalid_account_format": "format",
             "invalid_credentials": "credentials",
             "account_locked": "locked",
+            "account_locked_late": "locked_late",
             "account_disabled": "disabled",
             "weak_password": "weak_password",
             "wrong_password": "wrong_password",
@@ -85,8 +98,17 @@ def _translate(exc: Exception) -> LoginFailure:
             server_message=exc.message,
             attempts_left=exc.extra.get("attempts_left"),
             locked_until=dt.datetime.fromisoformat(locked) if isinstance(locked, str) else None,
+            missed=_missed_shift(exc.extra) if kind == "locked_late" else None,
         )
     raise exc
+
+
+def _missed_shift(extra: dict[str, object]) -> MissedShift | None:
+    shift, starts, grace = extra.get("shift"), extra.get("starts"), extra.get("grace")
+    if not (isinstance(shift, str) and shift and isinstance(starts, str)
+            and isinstance(grace, int)):
+        return None
+    return MissedShift(shift, starts, grace)
 
 
 class AuthService:
@@ -140,6 +162,18 @@ class AuthService:
     def change_password(self, signed_in: SignedIn, old: str, new: str) -> None:
         try:
             self.client().change_password(signed_in.access_token, old, new)
+        except Exception as exc:
+            raise _translate(exc) from exc
+
+    def request_password_reset(self, account: str) -> None:
+        """H1.11: asks the agent's lead for a reset (no sign-in needed). The server answers the
+        same for every well-formed account, so success says nothing about the account."""
+        account = account.strip()
+        if not account_is_valid(account):
+            raise LoginFailure("format")
+        try:
+            self.client().call("POST", "/auth/password-reset-requests",
+                               json={"account": account})
         except Exception as exc:
             raise _translate(exc) from exc
 

@@ -27,9 +27,16 @@ def failure_text(tr: Tr, failure: LoginFailure) -> str:
     """Says what happened and what to do next, distinctly for each kind (H1.5)."""
     if failure.kind == "credentials":
         return tr("login.fail.credentials", attempts=failure.attempts_left or 0)
-    if failure.kind == "locked":
+    if failure.kind in ("locked", "locked_late"):
         until = failure.locked_until or dt.datetime.now(dt.UTC)
-        return tr("login.fail.locked", time=until.astimezone().strftime("%H:%M"))
+        time = until.astimezone().strftime("%H:%M")
+        missed = failure.missed
+        if failure.kind == "locked":
+            return tr("login.fail.locked", time=time)
+        if missed is None:
+            return tr("login.fail.locked_late_plain", time=time)
+        return tr("login.fail.locked_late", shift=missed.shift, starts=missed.starts,
+                  grace=missed.grace_min, time=time)
     return tr(f"login.fail.{failure.kind}")
 
 
@@ -53,6 +60,8 @@ class LoginWindow(QWidget):
     settings_requested = Signal()
     about_requested = Signal()
     change_server_requested = Signal()
+    forgot_requested = Signal(str)
+    """忘记密码？ with the account typed so far (H1.11); shown once a handler is attached."""
 
     def __init__(self, tr: Tr, options: LoginOptions) -> None:
         super().__init__()
@@ -115,6 +124,12 @@ class LoginWindow(QWidget):
             link.clicked.connect(signal.emit)
             links.addWidget(link)
         links.addStretch(1)
+        self.forgot = QPushButton(tr("login.forgot"))
+        self.forgot.setProperty("flat", True)
+        self.forgot.setVisible(False)
+        self.forgot.clicked.connect(
+            lambda: self.forgot_requested.emit(self.account.text().strip()))
+        links.addWidget(self.forgot)
         layout = QVBoxLayout(self)
         title = QLabel(tr("app.title"))
         title.setObjectName("chatTitle")

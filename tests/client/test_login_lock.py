@@ -1,0 +1,103 @@
+"""The login window's side of the lead's account controls, real server: the late-login lock's
+reason (H1.3, H1.5), 忘记密码？ (H1.11), and a desk forced offline by the lead (H13.3)."""
+
+from __future__ import annotations
+
+import os
+
+import qasync
+from sqlalchemy import select
+
+from app.ui.password_reset import PasswordResetFlow
+from server import models as m
+from tests.support.api import AgentClient
+from tests.support.qt_async import App, aloop, run, until
+from tests.support.server_proc import ServerProcess
+from tests.support.shift_clock import running_shift
+from tests.support.world import PASSWORD, World
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+__all__ = ["aloop"]
+
+
+def _reset_flow(app: App) -> PasswordResetFlow:
+    """The session flow's 忘记密码？ handler, or one attached as the flow would attach it."""
+    found = app.flow.login.findChild(PasswordResetFlow)
+    if isinstance(found, PasswordResetFlow):
+        return found
+    return PasswordResetFlow(app.flow.tr_, app.flow.login, app.workers, lambda: app.flow.auth)
+
+
+def test_a_late_agent_sees_why_the_account_is_locked_and_whom_to_ask(
+    aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    company = ui_world.company()
+    late = ui_world.agent(company)
+    lead = AgentClient(ui_server.url, ui_world.agent(company, role="lead").account, PASSWORD)
+    running_shift(lead, company.team_id, [late.id], started_min_ago=15, name="白班")
+
+    async def scenario() -> None:
+        login = app.flow.login
+        app.flow.start()
+        login.fill(late.account, PASSWORD)
+        login.submit.click()
+        await until(lambda: login.submit.isEnabled() and login.message.text())
+        text = login.message.text()
+        assert "白班" in text and "10 分钟" in text and "组长" in text and "看板" in text
+        assert "账号或密码错误" not in text
+        assert login.message.isVisible() and app.flow.main_window is None
+
+        assert lead.post(f"/api/v1/admin/agents/{late.id}/unlock").status_code == 200
+        window = await app.sign_in(late.account, PASSWORD)
+        assert window is app.flow.main_window
+
+    run(aloop, scenario())
+
+
+def test_forgot_password_sends_a_request_the_lead_will_see(
+    aloop: qasync.QEventLoop, app: App, ui_world: World
+) -> None:
+    company = ui_world.company()
+    agent = ui_world.agent(company)
+    flow = _reset_flow(app)
+
+    async def scenario() -> None:
+        login = app.flow.login
+        app.flow.start()
+        assert login.forgot.isVisible()
+        login.fill("not-an-account")
+        login.forgot.click()
+        dialog = await until(lambda: flow.dialog)
+        dialog.account.setText("still wrong")
+        dialog.submit.click()
+        assert "工号@公司域名" in dialog.message.text() and dialog.isVisible()
+        dialog.account.setText(agent.account)
+        dialog.submit.click()
+        await until(lambda: "已提交" in login.message.text())
+        assert "组长" in login.message.text() and "工号后六位" in login.message.text()
+        assert login.account.text() == agent.account
+
+    run(aloop, scenario())
+    with ui_world.db.read() as session:
+        states = session.scalars(
+            select(m.ResetRequest.state).where(m.ResetRequest.agent_id == agent.id)).all()
+    assert states == ["pending"]
+
+
+def test_a_desk_forced_offline_says_the_session_has_ended(
+    aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    """The lead's force offline (H13.3) revokes the tokens: the desk's sync stops at the next
+    call and the banner asks the agent to sign in again."""
+    company = ui_world.company()
+    agent = ui_world.agent(company)
+    lead = AgentClient(ui_server.url, ui_world.agent(company, role="lead").account, PASSWORD)
+
+    async def scenario() -> None:
+        window = await app.sign_in(agent.account, PASSWORD)
+        forced = lead.post(f"/api/v1/admin/agents/{agent.id}/force-offline")
+        assert forced.status_code == 200 and forced.json()["revoked"] >= 1
+        await app.workers.in_db(window.runtime.chat.set_presence, "busy")  # the next push
+        await until(lambda: window.banner.isVisible() and "重新登录" in window.banner.text())
+
+    run(aloop, scenario())
