@@ -15,10 +15,12 @@ PAGES = ("general", "appearance", "chat", "notifications", "shortcuts", "advance
 """The settings dialog's pages, in order; each user setting names one."""
 
 NOTIFY_EVENTS = ("new_conversation", "new_message", "transferred", "response_warning",
-                 "response_breach", "handover", "system_notice")
+                 "response_breach", "handover", "system_notice", "surge", "handover_overdue")
 """What an agent can be alerted about (H10.1), in the order the settings page lists them."""
-URGENT_EVENTS = frozenset({"transferred", "response_breach", "system_notice"})
-"""Still alerted while the agent is busy; quiet hours keep only the popup and flash."""
+URGENT_EVENTS = frozenset({"transferred", "response_breach", "system_notice", "surge",
+                           "handover_overdue"})
+"""Still alerted while the agent is busy; quiet hours keep only the popup and flash. `surge`
+(H11.4) reaches every agent; `handover_overdue` (H13.2) only leads."""
 SOUNDS = ("chime", "ding", "knock", "bell", "alarm")
 """Sounds made for KefuDesk, `resources/sounds/<name>.wav`; "" plays none."""
 NOTIFY_CHANNELS = ("sound", "volume", "popup", "flash")
@@ -36,6 +38,8 @@ DEFAULT_NOTIFY: dict[str, dict[str, Any]] = {
     "response_breach": _channel("alarm", 90, True, True),
     "handover": _channel("knock", 70, True, False),
     "system_notice": _channel("bell", 70, True, False),
+    "surge": _channel("alarm", 90, True, True),
+    "handover_overdue": _channel("bell", 80, True, True),
 }
 _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 

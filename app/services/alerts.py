@@ -21,6 +21,7 @@ from app.services.listing import COMPLAINT_RESPONSE_S, FIRST_RESPONSE_S, WARN_SH
 from app.settings import URGENT_EVENTS
 from app.sync import outbox
 from app.sync.apply import Applied
+from kefu_protocol.wire import HANDOVER_ALERT_MIN, ROLE_RANK
 
 PREVIEW_CHARS = 60
 REBUILD_CONVERSATIONS = 2000
@@ -73,10 +74,17 @@ class AlertWatcher:
     """Call `after_page` with every Applied summary and `tick` every second or so, on the same
     thread; both return the alerts to show, oldest first."""
 
-    def __init__(self, store: Store, *, agent_id: str, team_id: str) -> None:
+    def __init__(self, store: Store, *, agent_id: str, team_id: str,
+                 role: str = "agent") -> None:
         self.store = store
         self.agent_id = agent_id
         self.team_id = team_id
+        self.lead = ROLE_RANK.get(role, 0) >= ROLE_RANK["lead"]
+        """Leads and above are told of handover items left unacknowledged (H13.2)."""
+        self._surges: set[str] = set()
+        self._waiting: dict[tuple[str, int], _Waiting] = {}
+        self._overdue_told: set[tuple[str, int]] = set()
+        self._alert_min: dict[str, int] = {}
         self._seen: set[str] = set()
         self._transfers: set[tuple[str, str]] = set()
         self._mine: dict[str, _Mine] = {}
@@ -110,6 +118,10 @@ class AlertWatcher:
                 select(Record.id).where(Record.entity == "handover")))
             self._notice_mark = int(session.scalar(select(func.max(Conflict.id))) or 0)
             self._standards = _standards(session)
+            self._surges = set(session.scalars(select(Record.id).where(
+                Record.entity == "surge")))
+            self._read_waiting(session)
+        self._overdue(dt.datetime.now(dt.UTC))  # already overdue: known, like a breach
 
     @property
     def primed(self) -> bool:
@@ -134,6 +146,8 @@ class AlertWatcher:
             if applied.records:
                 self._standards = _standards(session)
                 alerts += self._handover_alerts(session, applied.records)
+                alerts += self._surge_alerts(session, applied.records)
+                self._read_waiting(session)
             fresh: set[str] = set()
             for chunk in _chunks(applied.conversations):
                 for conv, nickname in self._rows(session, chunk):
@@ -232,6 +246,58 @@ class AlertWatcher:
                                     "handover" in URGENT_EVENTS, colleague=name))
         return alerts
 
+    def _surge_alerts(self, session: Session, ids: set[str]) -> list[Alert]:
+        """H11.4: every agent of the team, once per surge that has not ended."""
+        alerts = []
+        for chunk in _chunks(ids - self._surges):
+            for record in session.scalars(select(Record).where(
+                    Record.entity == "surge", Record.id.in_(chunk)).order_by(Record.id)):
+                data = record.data or {}
+                if data.get("team_id") != self.team_id or data.get("ended_at"):
+                    continue
+                self._surges.add(record.id)
+                alerts.append(Alert("surge", None, "", short(str(data.get("note") or "")),
+                                    "surge" in URGENT_EVENTS))
+        return alerts
+
+    def _read_waiting(self, session: Session) -> None:
+        """Leads: the unacknowledged handover items of their teams, for `tick` (H13.2)."""
+        if not self.lead:
+            return
+        self._alert_min = {
+            tid: int((data or {}).get("handover_alert_min") or HANDOVER_ALERT_MIN)
+            for tid, data in session.execute(select(Record.id, Record.data).where(
+                Record.entity == "team")).all()}
+        names = dict(session.execute(select(Record.id, func.json_extract(Record.data, "$.name"))
+                                     .where(Record.entity == "agent")).all())
+        self._waiting = {}
+        for data in session.scalars(select(Record.data).where(Record.entity == "handover")):
+            created = data.get("created_at")
+            if not created or data.get("acked_at"):
+                continue
+            for index, item in enumerate(data.get("items") or []):
+                if item.get("acked_at"):
+                    continue
+                to_agent = item.get("to_agent_id") or data.get("to_agent_id")
+                self._waiting[(str(data["id"]), index)] = _Waiting(
+                    team_id=str(data.get("team_id", "")), created_at=str(created),
+                    text=short(str(item.get("text") or "")),
+                    conversation_id=item.get("conversation_id"),
+                    to_name=str(names.get(to_agent) or ""))
+
+    def _overdue(self, now: dt.datetime) -> list[Alert]:
+        alerts = []
+        for key, item in self._waiting.items():
+            if key in self._overdue_told:
+                continue
+            minutes = self._alert_min.get(item.team_id, HANDOVER_ALERT_MIN)
+            if (now - _time(item.created_at)).total_seconds() >= minutes * 60:
+                self._overdue_told.add(key)
+                alerts.append(Alert("handover_overdue", item.conversation_id, "", item.text,
+                                    "handover_overdue" in URGENT_EVENTS,
+                                    colleague=item.to_name))
+        return alerts
+
     def _notice_alerts(self, session: Session) -> list[Alert]:
         alerts = []
         for notice in session.scalars(select(Conflict).where(Conflict.id > self._notice_mark)
@@ -248,8 +314,9 @@ class AlertWatcher:
     # ---- the clock ------------------------------------------------------------------------
 
     def tick(self, now: dt.datetime) -> list[Alert]:
-        """response_warning at 2/3 of the standard, response_breach at it: once per episode."""
-        alerts = []
+        """response_warning at 2/3 of the standard, response_breach at it: once per episode;
+        for leads, handover_overdue once per item left unacknowledged too long (H13.2)."""
+        alerts = self._overdue(now) if self._waiting else []
         for cid, mine in self._mine.items():
             if mine.awaiting is None:
                 continue
@@ -266,6 +333,17 @@ class AlertWatcher:
                 alerts.append(Alert(event, cid, mine.nickname, mine.preview,
                                     event in URGENT_EVENTS))
         return alerts
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    """An unacknowledged handover item, as far as the lead's overdue alert needs it."""
+
+    team_id: str
+    created_at: str
+    text: str
+    conversation_id: str | None
+    to_name: str
 
 
 def _time(value: str) -> dt.datetime:

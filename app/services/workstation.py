@@ -9,8 +9,10 @@ from app.services.actions import ActionService
 from app.services.chat import ChatService
 from app.services.colleagues import ColleagueService
 from app.services.customers import CustomerService
+from app.services.handover import HandoverService
 from app.services.history import FetchOlder, HistoryService, RunDb
 from app.services.phrases import PhraseService
+from app.services.problems import ProblemService
 from app.services.runtime import Runtime
 from app.services.scripts import ScriptService
 from app.services.search import RemoteSearchPage, SearchQuery, SearchService
@@ -29,6 +31,8 @@ class Workstation:
     search: SearchService
     history: HistoryService
     phrases: PhraseService
+    handovers: HandoverService
+    problems: ProblemService
     agent_id: str
     agent_name: str
     role: str
@@ -60,6 +64,10 @@ def workstation_for(runtime: Runtime) -> Workstation:
         history=HistoryService(store, _fetch_older(runtime), run_db=runtime_run_db(runtime)),
         phrases=PhraseService(store, agent_id=agent.id, team_id=agent.team_id, role=agent.role,
                               poke=runtime.engine.poke),
+        handovers=HandoverService(store, agent_id=agent.id, team_id=agent.team_id,
+                                  poke=runtime.engine.poke),
+        problems=ProblemService(store, agent_id=agent.id, team_id=agent.team_id,
+                                poke=runtime.engine.poke),
         agent_id=agent.id, agent_name=agent.name, role=agent.role, team_id=agent.team_id,
         keeper=runtime.keeper, make_client=runtime.engine.make_client,
     )

@@ -12,6 +12,7 @@ from qasync import asyncSlot
 from app.i18n import Tr
 from app.services.actions import ActionRefused
 from app.services.listing import ConversationRow
+from app.services.problems import ProblemRefused
 from app.services.scripts import ScriptKind
 from app.services.workstation import Workstation
 from app.ui.action_dialogs import TagPicker, TextPrompt, TransferDialog
@@ -49,7 +50,7 @@ class ConversationActions(QObject):
             "conversation.transfer": self.transfer, "conversation.return": self.give_back,
             "conversation.tag": self.tag, "conversation.pin": self.pin,
             "conversation.closing": self.closing, "conversation.rating": self.rating,
-            "conversation.close": self.close,
+            "conversation.close": self.close, "conversation.convert": self.convert,
         }
 
     @asyncSlot(str)
@@ -62,6 +63,8 @@ class ConversationActions(QObject):
             await handler(row)  # type: ignore[misc]
         except ActionRefused as exc:
             self.chat_panel.hint.setText(self.tr_("action.refused", detail=exc.detail))
+        except ProblemRefused as exc:
+            self.chat_panel.hint.setText(self.tr_("action.refused", detail=str(exc)))
 
     async def _queue(self, row: ConversationRow, fn: Callable[..., object], *args: object,
                      **kwargs: object) -> None:
@@ -172,6 +175,12 @@ class ConversationActions(QObject):
         """H14.4: the customer's page asks for a rating."""
         await self._queue(row, self.ws.actions.request_rating, row.id)
         self.chat_panel.hint.setText(self.tr_("action.rating_sent"))
+
+    async def convert(self, row: ConversationRow) -> None:
+        """H12.1 标记成交: the conversation ended in a sale (again: the mark is taken back)."""
+        converted = not self.ws.problems.converted(row.id)
+        await self._queue(row, self.ws.problems.convert, row.id, converted)
+        self.chat_panel.hint.setText(self.tr_("convert.done" if converted else "convert.undone"))
 
     async def close(self, row: ConversationRow) -> None:
         """H3.6/H14.4: thanks and a rating request go out before the conversation closes."""

@@ -38,6 +38,7 @@ from app.ui.window_alerts import WindowAlerts
 from app.ui.window_chat import ChatController
 from app.ui.window_commands import WindowCommands
 from app.ui.window_prefs import WindowPreferences
+from app.ui.window_shift import ShiftDesk
 from app.workers import Workers
 from kefu_protocol.wire import has_permission
 
@@ -111,6 +112,8 @@ class MainWindow(QMainWindow):
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         self.banner.hide()
+        self.shift = ShiftDesk(self)
+        """Handover (H13.2), problem log (H13.4), the surge banner (H11.4), the board entry."""
         self._build_layout()
         self._build_commands()
         self.status = StatusArea(tr, self.statusBar(), self.banner)
@@ -124,6 +127,7 @@ class MainWindow(QMainWindow):
         self._tick.timeout.connect(self.list_view.viewport().update)
         self._tick.start(1000)
         self._update_commands()
+        self.shift.refresh()
         self.window_prefs = WindowPreferences(self, self.prefs, appearance) \
             if self.prefs is not None else None
         if self.prefs is not None:
@@ -164,6 +168,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        layout.addWidget(self.shift.banner)
         layout.addWidget(self.banner)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
@@ -203,6 +208,9 @@ class MainWindow(QMainWindow):
                 open_ and bool(row.transferred_from_id) and row.mine)
             pin = self.commands["conversation.pin"]
             pin.setText(self.tr_("cmd.unpin" if row.pinned else "cmd.pin"))
+            converted = self.ws.problems.converted(row.id)
+            self.commands["conversation.convert"].setText(
+                self.tr_("cmd.unconvert" if converted else "cmd.convert"))
 
     # ---- sync feedback (Qt thread, via the bridge) ----------------------------------------
 
@@ -216,6 +224,7 @@ class MainWindow(QMainWindow):
             return
         if self.alerts is not None:
             self.alerts.after_page(applied)
+        self.shift.after_page(applied)
         changed = applied.conversations | applied.message_conversations
         if len(changed) > _RELOAD_ABOVE or applied.acked or applied.rejected:
             self.list_model.reload()  # queued intents settled: the overlay is gone
@@ -311,6 +320,20 @@ class MainWindow(QMainWindow):
         await self.workers.in_db(self.runtime.chat.mark_read, conversation_id)
         self.list_model.refresh({conversation_id})
         self._keep_selection()
+
+    def open_board(self) -> None:
+        """交接班看板 (H13.3): app.ui.board_window.open_board(self), imported when asked."""
+        self.shift.open_board()
+
+    def show_conversation(self, conversation_id: str) -> None:
+        """Opens a conversation by id, selected in the list when the list shows it."""
+        position = self.list_model.position_of(conversation_id)
+        if position is not None:
+            self.list_view.setCurrentIndex(self.list_model.index(position))
+        if self.current != conversation_id:
+            self.open_conversation(conversation_id)
+        self.raise_()
+        self.activateWindow()
 
     def open_search(self) -> None:
         """H14.3: one search window, kept; it opens on the current customer when there is one."""

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 
-from app.services.alerts import AlertWatcher
+from app.services.alerts import Alert, AlertWatcher
 from app.services.preferences import Preferences
 from app.services.runtime import Applied
-from app.ui.notifier import Notifier, SoundPlayer
+from app.ui.notifier import PRIORITY, Notifier, SoundPlayer
 from app.ui.tray import TrayIcon
 
 if TYPE_CHECKING:
@@ -24,7 +24,8 @@ class WindowAlerts:
         self.window = window
         runtime = window.runtime
         agent = runtime.signed_in.agent
-        self.watcher = AlertWatcher(runtime.store, agent_id=agent.id, team_id=agent.team_id)
+        self.watcher = AlertWatcher(runtime.store, agent_id=agent.id, team_id=agent.team_id,
+                                    role=agent.role)
         self.tray = TrayIcon(window.tr_, window_getter=lambda: self.window)
         self.tray.presence_chosen.connect(window.presence_chosen_elsewhere)
         self.tray.quit_requested.connect(window.close)
@@ -48,13 +49,30 @@ class WindowAlerts:
 
     def after_page(self, applied: Applied) -> None:
         """Alerts for what the page brought (never for what the cache already held)."""
-        self.notifier.notify_all(self.watcher.after_page(applied))
+        self.deliver(self.watcher.after_page(applied))
         if applied.conversations or applied.message_conversations:
             self.refresh_unread()
 
     def tick(self) -> None:
         """Response-time warnings and breaches as the waiting time passes (H8.1)."""
-        self.notifier.notify_all(self.watcher.tick(dt.datetime.now(dt.UTC)))
+        self.deliver(self.watcher.tick(dt.datetime.now(dt.UTC)))
+
+    def deliver(self, alerts: list[Alert]) -> None:
+        """The notifier's summary for the events it ranks; the shift's own (surge H11.4,
+        handover_overdue H13.2) each on their own, through the same channels and choices."""
+        self.notifier.notify_all([a for a in alerts if a.event in PRIORITY])
+        for alert in alerts:
+            if alert.event in PRIORITY:
+                continue
+            decision = self.notifier.decision(alert.event)
+            if decision is None:
+                continue
+            if decision.sound:
+                self.notifier.player.play(decision.sound, decision.volume)
+            if decision.popup:
+                self.notifier.popup(*self.notifier.texts(alert), alert.urgent)
+            if decision.flash:
+                self.notifier.flash()
 
     def _schedule_recount(self, *_args: object) -> None:
         if not self._closed:

@@ -15,6 +15,7 @@ from app.ui.command_actions import apply_keymap, make_actions
 from app.ui.command_palette import CommandPalette
 from app.ui.modal import finished
 from app.ui.phrase_manager import PhraseManager
+from app.ui.window_shift import board_available
 from kefu_protocol.wire import has_permission
 
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ class WindowCommands:
             "view.zoom_reset": lambda: self._zoom(0),
             "phrase.palette": self._phrase_popup,
             "phrase.manage": self.open_phrase_manager,
+            "shift.handover": w.shift.open_handover,
+            "shift.history": w.shift.open_history,
+            "shift.problem_log": w.shift.open_problem_log,
+            "shift.board": w.open_board,
             "settings.open": w.settings_requested.emit,
             "app.quit": w.close,
             "diagnostics.logs": lambda: w.tool_requested.emit("logs"),
@@ -92,6 +97,12 @@ class WindowCommands:
         logout.triggered.connect(w.logout_requested.emit)
         for item in (a["settings.open"], auto_login, team_settings, a["phrase.manage"]):
             menu.addAction(item)
+        menu.addSeparator()
+        for command_id in ("shift.handover", "shift.history", "shift.problem_log", "shift.board"):
+            menu.addAction(a[command_id])
+        board = a["shift.board"]  # leads and above; greyed while the board is not installed
+        board.setVisible(w.shift.may_see_board())
+        board.setEnabled(w.shift.may_see_board() and board_available())
         menu.addSeparator()
         menu.addAction(a["session.lock"])
         menu.addAction(logout)
