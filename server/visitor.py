@@ -15,6 +15,7 @@ from server.chat import append_message, publish, queue_position, route_new_conve
 from server.errors import ApiError
 from server.security import new_token, token_hash
 from server.state import Settings
+from server.surge import check_surge
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ def start_session(
         ).one_or_none()
     route_new_conversation(session, changes, conv, team, now=now,
                            presence_ttl_s=settings.presence_ttl_s, preferred=preferred)
+    check_surge(session, changes, team, now, timezone=settings.timezone)  # H11.4
     return token, conv.id
 
 
