@@ -36,4 +36,12 @@ ACCOUNTS_TEXT: dict[str, tuple[str, str]] = {
         "in with the initial password (the last six digits of your employee ID) and set a new "
         "one when asked.",
     ),
+    "team.late_login_lock": (
+        "上班迟到锁定：班次开始后超过宽限时间仍未登录的客服须由组长解锁",
+        "Late-login lock: an agent not signed in within the grace after the shift starts "
+        "needs the lead to unlock",
+    ),
+    "team.late_login_grace": ("登录宽限", "Sign-in grace"),
+    "team.handover_alert": ("交接未确认提醒", "Alert on unacknowledged handover after"),
+    "team.minutes": (" 分钟", " min"),
 }

@@ -1,8 +1,11 @@
-"""For leads: the team's response standards (H8.1) and its opening/closing scripts (H3.6)."""
+"""For leads: the team's response standards (H8.1), scripts (H3.6) and shift rules (H1.3, H13.2)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -17,11 +20,21 @@ from app.i18n import Tr
 from kefu_protocol.wire import MAX_SCRIPT_CHARS, SCRIPT_FIELDS
 
 
+@dataclass(frozen=True)
+class ShiftRules:
+    """The team's H1.3 late-login lock and grace, and the H13.2 handover alert (minutes)."""
+
+    late_login_lock: bool
+    late_login_grace_min: int
+    handover_alert_min: int
+
+
 class TeamSettingsDialog(QDialog):
     """Edits one team's values; `changes()` gives the team.configure arguments."""
 
     def __init__(self, tr: Tr, *, team_name: str, first_s: int, complaint_s: int,
-                 scripts: dict[str, str], parent: QWidget) -> None:
+                 scripts: dict[str, str], parent: QWidget,
+                 rules: ShiftRules | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(tr("team.title", team=team_name))
         self.first = QSpinBox()
@@ -36,6 +49,24 @@ class TeamSettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow(tr("team.first_response"), self.first)
         form.addRow(tr("team.complaint_response"), self.complaint)
+        self.rules = rules
+        """None: the caller has not read the shift rules; they are neither shown nor sent."""
+        self.late_lock = QCheckBox(tr("team.late_login_lock"))
+        self.late_grace = QSpinBox()
+        self.late_grace.setRange(1, 180)
+        self.late_grace.setSuffix(tr("team.minutes"))
+        self.handover_alert = QSpinBox()
+        self.handover_alert.setRange(1, 1440)
+        self.handover_alert.setSuffix(tr("team.minutes"))
+        if rules is not None:
+            self.late_lock.setChecked(rules.late_login_lock)
+            self.late_grace.setValue(rules.late_login_grace_min)
+            self.handover_alert.setValue(rules.handover_alert_min)
+            self.late_lock.toggled.connect(self.late_grace.setEnabled)
+            self.late_grace.setEnabled(rules.late_login_lock)
+            form.addRow("", self.late_lock)
+            form.addRow(tr("team.late_login_grace"), self.late_grace)
+            form.addRow(tr("team.handover_alert"), self.handover_alert)
         for key in SCRIPT_FIELDS:
             edit = QPlainTextEdit(scripts.get(key, ""))
             edit.setFixedHeight(56)
@@ -64,6 +95,12 @@ class TeamSettingsDialog(QDialog):
                                for e in self.scripts.values()))
 
     def changes(self) -> dict[str, object]:
-        return {"first_response_s": self.first.value(),
-                "complaint_response_s": self.complaint.value(),
-                "scripts": {k: e.toPlainText().strip() for k, e in self.scripts.items()}}
+        values: dict[str, object] = {
+            "first_response_s": self.first.value(),
+            "complaint_response_s": self.complaint.value(),
+            "scripts": {k: e.toPlainText().strip() for k, e in self.scripts.items()}}
+        if self.rules is not None:
+            values.update(late_login_lock=self.late_lock.isChecked(),
+                          late_login_grace_min=self.late_grace.value(),
+                          handover_alert_min=self.handover_alert.value())
+        return values

@@ -1,14 +1,19 @@
 """The login window's side of the lead's account controls, real server: the late-login lock's
-reason (H1.3, H1.5), 忘记密码？ (H1.11), and a desk forced offline by the lead (H13.3)."""
+reason (H1.3, H1.5), 忘记密码？ (H1.11), a desk forced offline by the lead (H13.3), and the
+team setting for the lock."""
 
 from __future__ import annotations
 
 import os
 
 import qasync
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from app.i18n import Tr
 from app.ui.password_reset import PasswordResetFlow
+from app.ui.team_settings_dialog import ShiftRules, TeamSettingsDialog
 from server import models as m
 from tests.support.api import AgentClient
 from tests.support.qt_async import App, aloop, run, until
@@ -101,3 +106,24 @@ def test_a_desk_forced_offline_says_the_session_has_ended(
         await until(lambda: window.banner.isVisible() and "重新登录" in window.banner.text())
 
     run(aloop, scenario())
+
+
+def test_team_settings_edit_the_late_login_lock_only_when_read(qtbot: QtBot) -> None:
+    """team.configure's H1.3/H13.2 fields: shown and sent when the caller read them, never
+    sent as defaults over the team's values otherwise."""
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    plain = TeamSettingsDialog(Tr("zh"), team_name="售前组", first_s=30, complaint_s=300,
+                               scripts={}, parent=parent)
+    assert "late_login_lock" not in plain.changes()
+    rules = ShiftRules(late_login_lock=True, late_login_grace_min=10, handover_alert_min=30)
+    dialog = TeamSettingsDialog(Tr("zh"), team_name="售前组", first_s=30, complaint_s=300,
+                                scripts={}, parent=parent, rules=rules)
+    dialog.show()
+    assert dialog.late_lock.isVisible() and dialog.late_grace.isEnabled()
+    dialog.late_grace.setValue(15)
+    dialog.late_lock.setChecked(False)
+    assert not dialog.late_grace.isEnabled()
+    changes = dialog.changes()
+    assert (changes["late_login_lock"], changes["late_login_grace_min"],
+            changes["handover_alert_min"]) == (False, 15, 30)
