@@ -22,6 +22,7 @@ from server import models as m
 from server.activity import timeline
 from server.deps import PrincipalDep, StateDep, require_role
 from server.errors import ApiError
+from server.metrics import parse_instant
 from server.principal import Principal
 from server.shift_time import zone
 from server.shifts import (
@@ -110,16 +111,6 @@ def board(team_id: str, principal: PrincipalDep, state: StateDep) -> BoardSnapsh
         )
 
 
-def _parse(value: str, name: str) -> dt.datetime:
-    try:
-        when = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise ApiError("invalid_window", detail=f"{name} 不是 ISO 8601 时间") from None
-    if when.tzinfo is None:
-        raise ApiError("invalid_window", detail=f"{name} 缺少时区")
-    return when.astimezone(dt.UTC)
-
-
 def _window(session: Session, agent: m.Agent, start: str | None, end: str | None,
             tz_name: str) -> tuple[dt.datetime, dt.datetime]:
     now = m.utcnow()
@@ -128,8 +119,8 @@ def _window(session: Session, agent: m.Agent, start: str | None, end: str | None
         if shift is not None:  # from an hour before its start: logging in on time shows
             return shift[1] - LOGGED_IN_BEFORE_START, shift[2]
         return now - DEFAULT_WINDOW, now + dt.timedelta(seconds=1)
-    until = _parse(end, "end") if end is not None else now + dt.timedelta(seconds=1)
-    since = _parse(start, "start") if start is not None else until - DEFAULT_WINDOW
+    until = parse_instant(end, "end") if end is not None else now + dt.timedelta(seconds=1)
+    since = parse_instant(start, "start") if start is not None else until - DEFAULT_WINDOW
     if until <= since:
         raise ApiError("invalid_window", detail="结束时间须晚于开始时间")
     if until - since > MAX_WINDOW:

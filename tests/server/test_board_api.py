@@ -9,6 +9,7 @@ from typing import Any
 from kefu_protocol.board import ActivityPage, BoardSnapshot
 from kefu_protocol.wire import DEFAULT_SHIFTS_ZH
 from server import models as m
+from server.demo import DEMO_ACCOUNTS
 from tests.support.api import AgentClient, http, login
 from tests.support.server_proc import ServerProcess
 from tests.support.shift_clock import running_shift
@@ -115,3 +116,23 @@ def test_agents_and_leads_of_other_teams_get_403(server: ServerProcess, world: W
             assert response.status_code == 403, (caller.agent["role"], path, response.text)
             assert response.json()["code"] == "forbidden"
     assert login(server.url, colleague.account, PASSWORD).status_code == 200  # nothing changed
+
+
+def test_the_demo_lead_sees_both_teams_and_demo_agents_are_never_late_locked(
+    server: ServerProcess,
+) -> None:
+    """The demo (H13.1): default shifts with rosters; its lead manages both teams; the late lock
+    is off, so the demo agents log in at any hour."""
+    accounts = {a.account: a for a in DEMO_ACCOUNTS}
+    spec = next(a for a in DEMO_ACCOUNTS if a.role == "lead")
+    lead = AgentClient(server.url, spec.account, spec.password)
+    rows = lead.get("/api/v1/sync/bootstrap", params={"limit": 5000}).json()["rows"]
+    teams = {r["data"]["id"]: r["data"] for r in rows if r["entity"] == "team"}
+    assert len(teams) == 2 and not any(t["late_login_lock"] for t in teams.values())
+    shifts = [r["data"] for r in rows if r["entity"] == "shift"]
+    assert {s["name"] for s in shifts} == {name for name, _s, _e in DEFAULT_SHIFTS_ZH}
+    assert all(s["agent_ids"] for s in shifts)
+    for team_id in teams:
+        assert len(_snapshot(lead, team_id)) >= 3
+    for account in ("20240001@demo.kefu", "20240003@demo.kefu", "20240004@demo.kefu"):
+        assert login(server.url, account, accounts[account].password).status_code == 200
