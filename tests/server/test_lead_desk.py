@@ -248,3 +248,38 @@ def test_the_owner_marks_a_conversation_converted_h12_1(
     assert owner.do("conversation.convert", conversation_id=cid, converted=False)[
         "status"] == "applied"
     assert _rows(colleague, "conversation")[cid]["converted_at"] is None
+
+
+# ---- the shift timeline from conversation work (H13.3) ---------------------------------------
+
+
+def test_conversation_work_lands_on_the_agents_timeline_h13_3_h8_1(
+    server: ServerProcess, world: World
+) -> None:
+    company = world.company()
+    agent = _agent(server, world, company)
+    agent.online()
+    late, quick = _visitor(server, company), _visitor(server, company)
+    with world.db.write() as session:  # the first customer has waited a minute (standard 30 s)
+        conv = session.get(m.Conversation, late.conversation_id)
+        assert conv is not None
+        conv.created_at = conv.created_at - dt.timedelta(seconds=60)
+    for visitor in (late, quick):
+        assert agent.do("message.send", id=str(uuid.uuid4()),
+                        conversation_id=visitor.conversation_id, text="您好")[
+            "status"] == "applied"
+    assert agent.do("conversation.close", conversation_id=quick.conversation_id)[
+        "status"] == "applied"
+    assert agent.do("presence.set", status="busy")["status"] == "applied"
+    assert agent.do("presence.set", status="busy")["status"] == "applied"  # no change, no event
+    with world.db.read() as session:
+        events = session.execute(select(
+            m.Activity.kind, m.Activity.conversation_id, m.Activity.detail).where(
+            m.Activity.agent_id == agent.agent["id"]).order_by(m.Activity.id)).all()
+    assert [(kind, cid) for kind, cid, _ in events if cid is not None] == [
+        ("accepted", late.conversation_id), ("accepted", quick.conversation_id),
+        ("breach", late.conversation_id), ("closed", quick.conversation_id)]
+    (breach,) = [detail for kind, _, detail in events if kind == "breach"]
+    assert breach["standard_s"] == 30 and breach["first_response_ms"] >= 60_000
+    assert [detail["status"] for kind, _, detail in events if kind == "presence"] == [
+        "online", "busy"]
