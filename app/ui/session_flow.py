@@ -252,6 +252,7 @@ class SessionFlow(QObject):
         self.login.password.clear()  # the password stays in no widget during the session
         self.login.hide()
         window.show()
+        window.shift.show_incoming_if_new()  # H13.2: what the last shift handed to me
         await self._push_presence("online")
         self._start_idle()
         self.main_window_shown.emit(window)
