@@ -65,7 +65,8 @@ def login(
     device_id: str,
     address: str,
 ) -> tuple[m.Agent, IssuedTokens]:
-    """Checks the H1 rules in order: format, lock, password; counts failures; issues tokens."""
+    """Checks the H1 rules in order: format, lock, password, then the H1.3 shift lock (a late
+    agent is locked until the shift ends or a lead unlocks); counts failures; issues tokens."""
     now = m.utcnow()
     if not ACCOUNT_RE.match(account):
         audit(session, "login_bad_format", account=account, address=address)
