@@ -166,7 +166,7 @@ def test_full_handover_from_the_outgoing_form_to_the_incoming_acks(
                     for name in ("小鱼儿", "奶茶续命", "月光宝盒")}
         for name, visitor in visitors.items():
             visitor.send(f"{name}：在吗？")
-            await until(lambda n=name: row_of(window, n) is not None and row_of(window, n).mine)
+            await until(lambda n=name: _mine(window, n))
         prospect = row_of(window, "月光宝盒").customer_id
 
         window.commands["shift.handover"].trigger()
@@ -190,7 +190,7 @@ def test_full_handover_from_the_outgoing_form_to_the_incoming_acks(
         view = await _visible(window_b, IncomingHandoverDialog)
         await until(lambda: len(view.buttons) == 5)
         for name in ("小鱼儿", "奶茶续命"):  # H3.4: transferred at submit
-            await until(lambda n=name: row_of(window_b, n) is not None and row_of(window_b, n).mine)
+            await until(lambda n=name: _mine(window_b, n))
         assert not row_of(window_b, "月光宝盒") or not row_of(window_b, "月光宝盒").mine
         [handover] = window_b.ws.handovers.incoming()
         assert handover.from_name == "王晓敏"
@@ -210,9 +210,54 @@ def test_full_handover_from_the_outgoing_form_to_the_incoming_acks(
         close_app(second, aloop)
 
 
+def _mine(window: Any, nickname: str) -> bool:
+    row = row_of(window, nickname)
+    return row is not None and row.mine
+
+
 def _server_acked(window: Any, handover_id: str) -> bool:
     with window.runtime.store.read() as session:
         record = session.get(Record, ("handover", handover_id))
     data = record.data if record is not None else {}
     return bool(data.get("items")) and all(i.get("acked_at") for i in data["items"]) \
         and bool(data.get("acked_at"))
+
+
+def test_a_handover_submitted_offline_waits_and_lands_after_reconnect(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    from server import models as m
+
+    company = ui_world.company()
+    outgoing = ui_world.agent(company, name="陈晨")
+    incoming = ui_world.agent(company, name="周敏")
+    visitor = VisitorClient(ui_server.url, "断网顾客", company=company.domain)
+    visitor.send("还在吗")
+
+    def owner() -> str | None:
+        with ui_world.db.read() as session:
+            return session.get(m.Conversation, visitor.conversation_id).agent_id
+
+    async def scenario() -> None:
+        window = await app.sign_in(outgoing.account, PASSWORD)
+        await until(lambda: _mine(window, "断网顾客"))
+        await until(lambda: any(c.id == incoming.id for c in window.ws.colleagues.all()))
+        ui_server.stop()
+        try:
+            await until(lambda: window.banner.isVisible(), timeout=30)
+            window.commands["shift.handover"].trigger()
+            form = await _visible(window, HandoverDialog)
+            form.choose(0, incoming.id)
+            form.add_item("note", "断网时交接")
+            form.log_out.setChecked(False)
+            form.submit.click()
+            await until(lambda: any(h.pending for h in window.ws.handovers.search()))
+            assert owner() == outgoing.id, "nothing reached the server yet"
+        finally:
+            ui_server.start()
+        await until(lambda: owner() == incoming.id, timeout=60)
+        await until(lambda: window.ws.handovers.search(text="断网时交接")
+                    and not window.ws.handovers.search(text="断网时交接")[0].pending, timeout=30)
+        assert app.flow.main_window is window, "still signed in: log out was not asked"
+
+    run(aloop, scenario(), timeout=150)
