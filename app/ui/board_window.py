@@ -373,7 +373,10 @@ def open_board(window: Any) -> None:
         team_ids=board_team_ids(runtime.store, ws.team_id, ws.role), keeper=runtime.keeper,
         make_client=runtime.engine.make_client, poke=runtime.engine.poke)
     if not service.allowed:
-        QMessageBox.information(window, window.tr_("app.title"), window.tr_("board.not_lead"))
+        box = QMessageBox(QMessageBox.Icon.Information, window.tr_("app.title"),
+                          window.tr_("board.not_lead"), QMessageBox.StandardButton.Ok, window)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
         return
     palette = window.appearance.palette if window.appearance is not None else LIGHT
     board = BoardWindow(service, window.workers, window.tr_, palette,

@@ -1,0 +1,185 @@
+"""The lead's board end to end (H13.3; pytest-qt, offscreen, real server): agents with states
+and loads from the feed, live as they change; 500 conversations reassigned from the board's
+dialog reach the receivers; a late-locked agent (H1.3) unlocked from the board; offline the last
+known state with its time; an agent gets no board and the server refuses its calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from typing import Any
+
+import qasync
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
+
+from app.ui.board_dialogs import ReassignDialog
+from app.ui.board_window import BoardWindow, open_board
+from server import models as m
+from tests.support.api import AgentClient, login
+from tests.support.qt_async import App, aloop, run, until
+from tests.support.server_proc import ServerProcess
+from tests.support.shift_clock import running_shift
+from tests.support.world import PASSWORD, CompanyRef, World
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+__all__ = ["aloop"]
+
+
+def _open(world: World, company: CompanyRef, agent_id: str, count: int) -> list[str]:
+    """Open conversations written straight into the server's database (a heavy load)."""
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    now = dt.datetime.now(dt.UTC)
+    with world.db.write() as session:
+        customer = m.Customer(id=str(uuid.uuid4()), company_id=company.id,
+                              team_id=company.team_id, nickname="老顾客")
+        session.add(customer)
+        session.flush()
+        session.add_all(m.Conversation(id=cid, team_id=company.team_id, customer_id=customer.id,
+                                       agent_id=agent_id, state="open", created_at=now,
+                                       assigned_at=now) for cid in ids)
+    return ids
+
+
+async def _board(window: Any) -> BoardWindow:
+    open_board(window)
+    board = await until(lambda: window.findChild(BoardWindow))
+    await until(lambda: board.view is not None and board.view.snapshot_at is not None)
+    return board
+
+
+def _line(board: BoardWindow, name: str) -> Any:
+    return next((a for a in board.agents.rows if a.name == name), None)
+
+
+def _cell(board: BoardWindow, name: str, column: int) -> str:
+    row = next(i for i, a in enumerate(board.agents.rows) if a.name == name)
+    return str(board.agents.data(board.agents.index(row, column)))
+
+
+def test_board_live_and_bulk_reassign_of_500_reaches_the_receivers(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    company = ui_world.company(max_load=600)
+    lead = ui_world.agent(company, role="lead", name="赵组长", manages=(company.team_id,))
+    leaving = ui_world.agent(company, name="下班的小王")
+    receivers = [ui_world.agent(company, name=n) for n in ("小甲", "小乙")]
+    leaving_api = AgentClient(ui_server.url, leaving.account, PASSWORD)
+    leaving_api.online()
+    ids = _open(ui_world, company, leaving.id, 501)
+
+    async def scenario() -> None:
+        window = await app.sign_in(lead.account, PASSWORD)
+        assert window.commands["shift.board"].isVisible()
+        board = await _board(window)
+        await until(lambda: _line(board, "下班的小王") is not None
+                    and _line(board, "下班的小王").load == 501)
+        assert _cell(board, "下班的小王", 1) == "在线" and _cell(board, "小甲", 1) == "离线"
+        assert _cell(board, "下班的小王", 2) == "501"
+
+        # Live from the feed: a receiver comes online, the leaving agent closes one.
+        AgentClient(ui_server.url, receivers[0].account, PASSWORD).online()
+        assert leaving_api.do("conversation.close",
+                              conversation_id=ids[0])["status"] == "applied"
+        await until(lambda: _line(board, "小甲").connection == "online"
+                    and _line(board, "下班的小王").load == 500)
+
+        board.select_agent(leaving.id)
+        assert board.reassign_button.isEnabled()
+        board.reassign_button.click()
+        dialog = await until(lambda: next((d for d in board.findChildren(ReassignDialog)
+                                           if d.isVisible()), None))
+        assert dialog.notify.isChecked() and not dialog.ok.isEnabled()  # nobody picked yet
+        for i in range(dialog.targets.count()):
+            item = dialog.targets.item(i)
+            if any(r.name in item.text() for r in receivers):
+                item.setCheckState(item.checkState().Checked)
+        assert dialog.ok.text() == "转移 500 个会话" and dialog.ok.isEnabled()
+        dialog.ok.click()
+        await until(lambda: _line(board, "下班的小王").load == 0, timeout=60)
+        await until(lambda: _line(board, "小甲").load + _line(board, "小乙").load == 500)
+        assert "500" in board.message.text()
+
+    run(aloop, scenario(), timeout=150)
+    with ui_world.db.read() as session:
+        counts = [session.scalar(select(func.count()).select_from(m.Conversation).where(
+            m.Conversation.agent_id == r.id, m.Conversation.state == "open")) for r in receivers]
+    assert counts == [250, 250]
+    for receiver, expected in zip(receivers, counts, strict=True):  # in each receiver's feed
+        feed = AgentClient(ui_server.url, receiver.account, PASSWORD).pull_all()
+        mine = {c["id"] for c in feed if c["entity"] == "conversation"
+                and (c["data"] or {}).get("agent_id") == receiver.id}
+        assert len(mine) == expected
+
+
+def test_unlock_a_late_locked_agent_from_the_board_h1_3(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    company = ui_world.company()
+    lead = ui_world.agent(company, role="lead", name="钱组长", manages=(company.team_id,))
+    late = ui_world.agent(company, name="迟到的小李")
+    running_shift(AgentClient(ui_server.url, lead.account, PASSWORD), company.team_id,
+                  [late.id], started_min_ago=15)
+    assert login(ui_server.url, late.account, PASSWORD).status_code == 423
+
+    async def scenario() -> None:
+        window = await app.sign_in(lead.account, PASSWORD)
+        board = await _board(window)
+        await until(lambda: _line(board, "迟到的小李") is not None
+                    and _line(board, "迟到的小李").locked)
+        assert _cell(board, "迟到的小李", 6) == "已锁定（迟到登录）"
+        board.select_agent(late.id)
+        assert board.unlock_button.isEnabled()
+        board.unlock_button.click()
+        await until(lambda: not _line(board, "迟到的小李").locked)
+        assert board.message.text() == "已解锁 迟到的小李"
+
+    run(aloop, scenario(), timeout=90)
+    assert login(ui_server.url, late.account, PASSWORD).status_code == 200
+
+
+def test_offline_the_board_shows_the_last_known_state_with_its_time(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    company = ui_world.company()
+    lead = ui_world.agent(company, role="lead", name="孙组长", manages=(company.team_id,))
+    colleague = ui_world.agent(company, name="在线的小周")
+    AgentClient(ui_server.url, colleague.account, PASSWORD).online()
+
+    async def scenario() -> None:
+        window = await app.sign_in(lead.account, PASSWORD)
+        board = await _board(window)
+        await until(lambda: _line(board, "在线的小周") is not None
+                    and _line(board, "在线的小周").connection == "online")
+        assert board.view is not None and board.view.snapshot_at is not None
+        known = dt.datetime.fromtimestamp(board.view.snapshot_at).strftime("%H:%M")
+        ui_server.stop()
+        try:
+            board.refresh_button.click()
+            await until(lambda: board.updated.text() == f"离线：显示 {known} 的状态", timeout=30)
+            assert _cell(board, "在线的小周", 1) == "在线", "the last known state stays"
+        finally:
+            ui_server.start()
+        board.refresh_button.click()
+        await until(lambda: board.updated.text().startswith("状态更新于"), timeout=30)
+
+    run(aloop, scenario(), timeout=120)
+
+
+def test_an_agent_gets_no_board_and_the_server_refuses_its_calls(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    company = ui_world.company()
+    agent = ui_world.agent(company, name="普通客服")
+    api = AgentClient(ui_server.url, agent.account, PASSWORD)
+    refused = api.get(f"/api/v1/board/{company.team_id}")
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+
+    async def scenario() -> None:
+        window = await app.sign_in(agent.account, PASSWORD)
+        assert not window.commands["shift.board"].isVisible()
+        open_board(window)  # even when called directly: no board for an agent
+        assert window.findChild(BoardWindow) is None
+
+    run(aloop, scenario(), timeout=60)
