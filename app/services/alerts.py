@@ -236,7 +236,8 @@ class AlertWatcher:
                 data = record.data or {}
                 self._handovers.add(record.id)
                 to_me = data.get("to_agent_id") == self.agent_id or (
-                    data.get("to_agent_id") is None and data.get("team_id") == self.team_id)
+                    data.get("to_agent_id") is None and data.get("team_id") == self.team_id
+                ) or any(i.get("to_agent_id") == self.agent_id for i in data.get("items") or [])
                 if not to_me or data.get("from_agent_id") == self.agent_id \
                         or data.get("acked_at"):
                     continue

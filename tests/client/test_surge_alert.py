@@ -75,3 +75,24 @@ def test_every_agent_sees_the_declared_surge_until_the_lead_ends_it(
         run(aloop, scenario(), timeout=90)
     finally:
         close_app(other_desk, aloop)
+
+
+def test_a_lead_opens_the_shift_board_from_the_menu(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_world: World
+) -> None:
+    from app.ui.board_window import BoardWindow
+
+    company = ui_world.company()
+    lead = ui_world.agent(company, role="lead", name="周组长", manages=(company.team_id,))
+
+    async def scenario() -> None:
+        window = await app.sign_in(lead.account, PASSWORD)
+        board = window.commands["shift.board"]
+        assert board.isVisible() and board.isEnabled()
+        assert board.shortcut().toString() == "Ctrl+Shift+K"
+        board.trigger()
+        shown = await until(lambda: window.findChild(BoardWindow))
+        await until(shown.isVisible)
+        shown.close()
+
+    run(aloop, scenario(), timeout=60)
