@@ -21,6 +21,7 @@ from kefu_protocol.wire import MUTATION_ARGS
 
 DEFAULT_ZONE = "Asia/Shanghai"
 CUSTOMER_CHOICES = 200
+SHIFT_ENTITIES = ("handover", "shift", "problem", "surge")
 
 
 class HandoverRefused(Exception):
@@ -226,6 +227,17 @@ class HandoverService:
             if all(t in hay for t in terms):
                 out.append(h)
         return tuple(out)
+
+    def touched(self, record_ids: set[str]) -> bool:
+        """Does a page's set of record ids hold a handover, shift, problem or surge? (Pages
+        of presence changes, frequent on a large floor, then cost the shift views nothing.)"""
+        with self.store.read() as session:
+            for start in range(0, len(record_ids), 500):
+                chunk = sorted(record_ids)[start:start + 500]
+                if session.scalar(select(Record.id).where(
+                        Record.entity.in_(SHIFT_ENTITIES), Record.id.in_(chunk)).limit(1)):
+                    return True
+        return False
 
     def shifts(self) -> tuple[tuple[str, str], ...]:
         """(id, name) of my team's shifts, for the history's filter."""

@@ -58,7 +58,8 @@ class ShiftDesk:
         self.banner.show_surge(self.ws.problems.active_surge())
 
     def after_page(self, applied: Applied) -> None:
-        if not (applied.records or applied.acked or applied.rejected):
+        if not (applied.acked or applied.rejected or (
+                applied.records and self.ws.handovers.touched(applied.records))):
             return
         self.refresh()
         for dialog in (self.incoming_dialog, self.problem_dialog):

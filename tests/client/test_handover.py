@@ -203,6 +203,18 @@ def test_full_handover_from_the_outgoing_form_to_the_incoming_acks(
             view.buttons[(handover.id, index)]["ack"].click()
         # the server's record comes back through the feed with every item acknowledged
         await until(lambda: _server_acked(window_b, handover.id), timeout=30)
+        await until(lambda: all(i.acked_at for i in window_b.ws.handovers.incoming()[0].items))
+        await until(lambda: not any("ack" in b for b in view.buttons.values()))
+
+        # the kept records, searchable by customer and text (H13.2)
+        window_b.commands["shift.history"].trigger()
+        history = await until(lambda: next((d for d in window_b.findChildren(
+            IncomingHandoverDialog) if d.isVisible() and d.history), None))
+        history.customer.setCurrentIndex(history.customer.findData(prospect))
+        assert history.tree.topLevelItemCount() == 1
+        assert "王晓敏" in history.tree.topLevelItem(0).text(0)
+        history.text.setText("没有这回事")
+        assert history.tree.topLevelItemCount() == 0 and history.empty.isVisible()
 
     try:
         run(aloop, scenario(), timeout=150)
