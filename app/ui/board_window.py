@@ -195,6 +195,7 @@ class BoardWindow(BoardActions, QMainWindow):
         self.review_button.clicked.connect(self.review_selected)
         bar = button_row(prev, nxt, self.review_button)
         bar.layout().insertWidget(0, self.week_label)  # type: ignore[union-attr]
+        self.problem_view.selectionModel().selectionChanged.connect(self._update_buttons)
         self.problems_page = QWidget()
         layout = QVBoxLayout(self.problems_page)
         layout.addWidget(bar)

@@ -14,8 +14,9 @@ import qasync
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
-from app.ui.board_dialogs import ReassignDialog
+from app.ui.board_dialogs import CommentDialog, ReassignDialog
 from app.ui.board_window import BoardWindow, open_board
+from app.ui.timeline_view import TimelineDialog
 from server import models as m
 from tests.support.api import AgentClient, login
 from tests.support.qt_async import App, aloop, run, until
@@ -134,9 +135,17 @@ def test_unlock_a_late_locked_agent_from_the_board_h1_3(
         board.unlock_button.click()
         await until(lambda: not _line(board, "迟到的小李").locked)
         assert board.message.text() == "已解锁 迟到的小李"
+        assert login(ui_server.url, late.account, PASSWORD).status_code == 200
+
+        board.timeline_button.click()  # the shift's story of that agent, oldest first
+        timeline = await until(lambda: next((d for d in board.findChildren(TimelineDialog)
+                                             if d.isVisible()), None))
+        events = timeline.model
+        await until(lambda: events.rowCount() >= 3)
+        kinds = [events.data(events.index(r, 1)) for r in range(events.rowCount())]
+        assert kinds[:3] == ["迟到锁定", "被解锁", "登录"], kinds
 
     run(aloop, scenario(), timeout=90)
-    assert login(ui_server.url, late.account, PASSWORD).status_code == 200
 
 
 def test_offline_the_board_shows_the_last_known_state_with_its_time(
@@ -183,3 +192,52 @@ def test_an_agent_gets_no_board_and_the_server_refuses_its_calls(
         assert window.findChild(BoardWindow) is None
 
     run(aloop, scenario(), timeout=60)
+
+
+def test_surge_declared_and_ended_and_a_problem_reviewed_from_the_board_h11_4_h13_4(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    company = ui_world.company()
+    lead = ui_world.agent(company, role="lead", name="李组长", manages=(company.team_id,))
+    agent = AgentClient(ui_server.url, ui_world.agent(company, name="记问题的小吴").account,
+                        PASSWORD)
+    problem_id = str(uuid.uuid4())
+    assert agent.do("problem.add", id=problem_id, text="物流系统查不到单号",
+                    category="系统")["status"] == "applied"
+
+    async def scenario() -> None:
+        window = await app.sign_in(lead.account, PASSWORD)
+        board = await _board(window)
+        assert board.surge_label.text() == "进线正常" and board.declare.isVisible()
+        board.declare.click()
+        note = await until(lambda: next((d for d in board.findChildren(CommentDialog)
+                                         if d.isVisible()), None))
+        note.text.setPlainText("大促开始，全员在线")
+        note.ok.click()
+        await until(lambda: board.surge_label.text().startswith("一级响应进行中（组长宣布"))
+        assert board.end_surge_button.isVisible() and not board.declare.isVisible()
+        board.end_surge_button.click()
+        await until(lambda: board.surge_label.text() == "进线正常")
+
+        board.tabs.setCurrentWidget(board.problems_page)
+        await until(lambda: board.problems.rowCount() == 1)
+        model = board.problems
+        assert [model.data(model.index(0, c)) for c in (1, 2, 3, 4)] == [
+            "记问题的小吴", "系统", "物流系统查不到单号", "待审阅"]
+        assert not board.review_button.isEnabled()
+        board.problem_view.selectRow(0)
+        assert board.review_button.isEnabled()
+        board.review_button.click()
+        review = await until(lambda: next((d for d in board.findChildren(CommentDialog)
+                                           if d.isVisible()), None))
+        review.text.setPlainText("已联系物流组")
+        review.ok.click()
+        await until(lambda: model.data(model.index(0, 4)) == "已审阅：已联系物流组")
+
+    run(aloop, scenario(), timeout=90)
+    with ui_world.db.read() as session:
+        problem = session.get(m.Problem, problem_id)
+        assert problem is not None and problem.review_comment == "已联系物流组"
+        surges = session.scalars(select(m.Surge).where(m.Surge.team_id == company.team_id)).all()
+        assert [(s.source, s.note, s.ended_at is not None) for s in surges] == [
+            ("lead", "大促开始，全员在线", True)]

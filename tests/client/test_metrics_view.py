@@ -17,8 +17,9 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from app.i18n import Tr
-from app.services.board_rows import AgentLine, HandoverLine, ProblemLine, QueueLine
+from app.services.board_rows import AgentLine, HandoverLine, OpenLine, ProblemLine, QueueLine
 from app.services.metrics import MetricsService
+from app.ui.board_dialogs import OpenModel
 from app.ui.board_models import AgentModel, HandoverModel, ProblemModel, QueueModel, ResetModel
 from app.ui.metrics_view import MetricsModel, MetricsView
 from app.ui.theme import LIGHT
@@ -138,6 +139,7 @@ def test_board_models_pass_the_model_tester(qtmodeltester: ModelTester) -> None:
         (ProblemModel(tr, LIGHT), [ProblemLine("p1", "王", "系统卡顿", "系统", now, False, "")]),
         (TimelineModel(tr, LIGHT), [ActivityRow(at="2026-12-01T08:00:00+00:00", kind="login")]),
         (MetricsModel(tr, LIGHT), [REPORT.agents[0]]),
+        (OpenModel(tr, LIGHT), [OpenLine("c2", "老顾客", now - 30), OpenLine("c3", "", None)]),
     ]
     for model, rows in models:
         qtmodeltester.check(model)
