@@ -23,6 +23,8 @@ HANDOVER_TEXT: dict[str, tuple[str, str]] = {
     "handover.col.customer": ("客户", "Customer"),
     "handover.col.last": ("最后消息", "Last message"),
     "handover.col.to": ("交给", "To"),
+    "handover.col.waiting": ("等待自", "Waiting since"),
+    "handover.remove": ("删除所选事项", "Remove the selected items"),
     "handover.person": ("{name}（{status}，{load} 个会话）", "{name} ({status}, {load} conversations)"),
     "handover.pick": ("请选择同事", "Choose a colleague"),
     "handover.hand_all": ("全部交给：", "Hand all to:"),
@@ -42,6 +44,7 @@ HANDOVER_TEXT: dict[str, tuple[str, str]] = {
     "handover.line.note": ("备注：{text}", "Note: {text}"),
     "handover.log_out": ("提交后注销（H1.9：夜班交接后请勿保持登录）",
                          "Log out after submitting (H1.9: do not stay signed in after a night shift)"),
+    "handover.needs_colleague": ("每个勾选的会话都要选择接手的同事", "Choose a colleague for every ticked conversation"),
     "handover.submit": ("提交交接", "Submit handover"),
     "handover.submitted": ("交接已提交（{count} 项）", "Handover submitted ({count} items)"),
     # the incoming agent's view and the kept records

@@ -33,6 +33,15 @@ EXTRA_KINDS = ("todo", "prospect", "callback", "note")
 _NEEDS_CUSTOMER = ("prospect", "callback")
 
 
+def local_time(value: str | None) -> str:
+    """An ISO time (UTC when it has no zone) as this computer's wall time, "MM-DD HH:MM"."""
+    if not value:
+        return ""
+    when = dt.datetime.fromisoformat(value)
+    when = when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+    return when.astimezone().strftime("%m-%d %H:%M")
+
+
 def _colleague_picker(tr: Tr, colleagues: tuple[Colleague, ...], empty_key: str) -> QComboBox:
     box = QComboBox()
     box.addItem(tr(empty_key), None)
@@ -54,10 +63,14 @@ class HandoverDialog(QDialog):
         shift = draft.shift
         header = QLabel(tr("handover.shift", name=shift.name, starts=shift.starts,
                            ends=shift.ends) if shift else tr("handover.no_shift"))
-        self.table = QTableWidget(len(draft.conversations), 4)
-        self.table.setHorizontalHeaderLabels([tr("handover.col.hand"), tr("handover.col.customer"),
-                                              tr("handover.col.last"), tr("handover.col.to")])
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table = QTableWidget(len(draft.conversations), 5)
+        self.table.setHorizontalHeaderLabels([
+            tr("handover.col.hand"), tr("handover.col.customer"), tr("handover.col.last"),
+            tr("handover.col.waiting"), tr("handover.col.to")])
+        head = self.table.horizontalHeader()
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(4, 240)
         self.table.verticalHeader().hide()
         self.checks: list[QCheckBox] = []
         self.pickers: list[QComboBox] = []
@@ -70,7 +83,8 @@ class HandoverDialog(QDialog):
             self.table.setCellWidget(row, 0, check)
             self.table.setItem(row, 1, QTableWidgetItem(conv.nickname))
             self.table.setItem(row, 2, QTableWidgetItem(conv.last_message))
-            self.table.setCellWidget(row, 3, picker)
+            self.table.setItem(row, 3, QTableWidgetItem(local_time(conv.waiting_since)))
+            self.table.setCellWidget(row, 4, picker)
             self.checks.append(check)
             self.pickers.append(picker)
         self.hand_all = _colleague_picker(tr, draft.colleagues, "handover.hand_all_none")
@@ -79,7 +93,10 @@ class HandoverDialog(QDialog):
         all_row.addWidget(QLabel(tr("handover.hand_all")))
         all_row.addWidget(self.hand_all, 1)
         self.extras = QListWidget()
-        self.added: list[ItemInput] = []
+        self.added: list[ItemInput | None] = []
+        """Items added below, in order; None where the agent removed one."""
+        self.remove = QPushButton(tr("handover.remove"))
+        self.remove.clicked.connect(self._remove_selected)
         self.log_out = QCheckBox(tr("handover.log_out"))
         self.log_out.setChecked(bool(shift and shift.night))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
@@ -89,6 +106,10 @@ class HandoverDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("dialog.cancel"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.hint = QLabel(tr("handover.needs_colleague"))
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.hint, 1)
+        bottom.addWidget(buttons)
         layout = QVBoxLayout(self)
         layout.addWidget(header)
         layout.addWidget(QLabel(tr("handover.conversations")))
@@ -96,8 +117,9 @@ class HandoverDialog(QDialog):
         layout.addLayout(all_row)
         layout.addWidget(self._item_editor(customers))
         layout.addWidget(self.extras, 1)
+        layout.addWidget(self.remove, 0, Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.log_out)
-        layout.addWidget(buttons)
+        layout.addLayout(bottom)
         self.resize(760, 620)
         self._check()
 
@@ -158,6 +180,12 @@ class HandoverDialog(QDialog):
         self.extras.addItem(line)
         self._check()
 
+    def _remove_selected(self) -> None:
+        for line in self.extras.selectedItems():
+            self.added[int(line.data(Qt.ItemDataRole.UserRole))] = None
+            self.extras.takeItem(self.extras.row(line))
+        self._check()
+
     def choose(self, row: int, colleague_id: str | None, *, hand_over: bool = True) -> None:
         self.checks[row].setChecked(hand_over)
         self.pickers[row].setCurrentIndex(max(0, self.pickers[row].findData(colleague_id)))
@@ -174,7 +202,11 @@ class HandoverDialog(QDialog):
         """Every conversation ticked needs a colleague; something must be handed over."""
         ticked = [r for r, c in enumerate(self.checks) if c.isChecked()]
         complete = all(self.pickers[r].currentData() is not None for r in ticked)
-        self.submit.setEnabled(complete and bool(ticked or self.added))
+        self.hint.setVisible(not complete)
+        self.submit.setEnabled(complete and bool(ticked or self.extra_items()))
+
+    def extra_items(self) -> list[ItemInput]:
+        return [item for item in self.added if item is not None]
 
     def items(self) -> list[ItemInput]:
         conversations = [
@@ -182,7 +214,7 @@ class HandoverDialog(QDialog):
                       conversation_id=conv.conversation_id, customer_id=conv.customer_id,
                       to_agent_id=self.pickers[row].currentData())
             for row, conv in enumerate(self.draft.conversations) if self.checks[row].isChecked()]
-        return [*conversations, *self.added]
+        return [*conversations, *self.extra_items()]
 
     def main_colleague(self) -> str | None:
         """The handover's addressee: the colleague taking most of the conversations, else the

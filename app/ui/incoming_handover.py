@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from app.i18n import Tr
 from app.services.handover import HandoverItemView, HandoverService, HandoverView
+from app.ui.handover_dialog import local_time
 
 Loader = Callable[[], tuple[HandoverView, ...]]
 
@@ -45,6 +46,8 @@ class IncomingHandoverDialog(QDialog):
         self.tree.setHeaderLabels([tr("handover.col.item"), tr("handover.col.customer"),
                                    tr("handover.col.due"), tr("handover.col.state"), ""])
         self.tree.setColumnWidth(0, 300)
+        self.tree.setColumnWidth(2, 110)
+        self.tree.setColumnWidth(3, 130)
         self.buttons: dict[tuple[str, int], dict[str, QPushButton]] = {}
         self.shown: set[str] = set()
         layout = QVBoxLayout(self)
@@ -101,8 +104,8 @@ class IncomingHandoverDialog(QDialog):
         self.empty.setVisible(not found)
         for handover in found:
             top = QTreeWidgetItem([self._title(handover)])
-            top.setFirstColumnSpanned(True)
             self.tree.addTopLevelItem(top)
+            top.setFirstColumnSpanned(True)
             for item in handover.items:
                 self._add_item(top, handover, item)
             top.setExpanded(True)
@@ -112,7 +115,7 @@ class IncomingHandoverDialog(QDialog):
             return self.tr_("handover.pending_title", to=h.to_name or self.tr_("handover.team"),
                             count=len(h.items))
         return self.tr_("handover.from", name=h.from_name, to=h.to_name or
-                        self.tr_("handover.team"), at=h.created_at[:16].replace("T", " "),
+                        self.tr_("handover.team"), at=local_time(h.created_at),
                         shift=h.shift_name or "-", note=h.note)
 
     def _add_item(self, top: QTreeWidgetItem, h: HandoverView, item: HandoverItemView) -> None:
@@ -124,7 +127,7 @@ class IncomingHandoverDialog(QDialog):
         line = QTreeWidgetItem([tr(f"handover.item.{item.kind}",
                                    text=item.text or item.customer_name,
                                    to=item.to_agent_name), item.customer_name,
-                                (item.due_at or "")[:16].replace("T", " "), state])
+                                local_time(item.due_at), state])
         top.addChild(line)
         cell = QWidget()
         row = QHBoxLayout(cell)

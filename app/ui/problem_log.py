@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.i18n import Tr
 from app.services.problems import PROBLEM_CATEGORIES, Problem, ProblemService
+from app.ui.handover_dialog import local_time
 
 MAX_CHARS = 2000
 
@@ -92,4 +93,4 @@ class ProblemLogDialog(QDialog):
         else:
             state = tr("problem.state.pending")
         return tr("problem.line", category=category, text=problem.text, state=state,
-                  at=problem.created_at[:16].replace("T", " "))
+                  at=local_time(problem.created_at))
