@@ -28,10 +28,11 @@ def iso_epoch(value: Any) -> float | None:
         return None
 
 
-def current_shift(shifts: list[dict[str, Any]], now: float) -> ShiftWindow:
-    """The team's shift whose local wall-clock window holds `now` (a night shift crosses
-    midnight: 17:00-01:00 at 00:30 started yesterday); the earliest-started if several."""
-    local = dt.datetime.fromtimestamp(now).astimezone()
+def current_shift(shifts: list[dict[str, Any]], now: float, zone: dt.tzinfo) -> ShiftWindow:
+    """The team's shift whose wall-clock window in the company's `zone` (H13.1) holds `now`
+    (a night shift crosses midnight: 17:00-01:00 at 00:30 started yesterday); the
+    earliest-started if several."""
+    local = dt.datetime.fromtimestamp(now, zone)
     found: list[ShiftWindow] = []
     for shift in shifts:
         try:
