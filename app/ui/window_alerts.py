@@ -10,7 +10,8 @@ from PySide6.QtCore import QTimer
 from app.services.alerts import Alert, AlertWatcher
 from app.services.preferences import Preferences
 from app.services.runtime import Applied
-from app.ui.notifier import PRIORITY, Notifier, SoundPlayer
+from app.settings import DEFAULT_NOTIFY
+from app.ui.notifier import PRIORITY, Decision, Notifier, SoundPlayer, decide, in_quiet_hours
 from app.ui.tray import TrayIcon
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ class WindowAlerts:
 
     def __init__(self, window: MainWindow, prefs: Preferences) -> None:
         self.window = window
+        self.prefs = prefs
         runtime = window.runtime
         agent = runtime.signed_in.agent
         self.watcher = AlertWatcher(runtime.store, agent_id=agent.id, team_id=agent.team_id,
@@ -64,7 +66,7 @@ class WindowAlerts:
         for alert in alerts:
             if alert.event in PRIORITY:
                 continue
-            decision = self.notifier.decision(alert.event)
+            decision = self._decision(alert.event)
             if decision is None:
                 continue
             if decision.sound:
@@ -73,6 +75,16 @@ class WindowAlerts:
                 self.notifier.popup(*self.notifier.texts(alert), alert.urgent)
             if decision.flash:
                 self.notifier.flash()
+
+    def _decision(self, event: str) -> Decision | None:
+        """The agent's choice for the event, or its default when their saved `notify` value
+        is older than the event (surge and handover_overdue came with issue 7)."""
+        notifier, prefs = self.notifier, self.prefs
+        choice = (prefs.get("notify") or {}).get(event) or DEFAULT_NOTIFY.get(event, {})
+        busy = self.window.presence_status == "busy" and bool(prefs.get("busy_mutes"))
+        quiet = bool(prefs.get("quiet_hours")) and in_quiet_hours(
+            notifier.clock().time(), prefs.get("quiet_from"), prefs.get("quiet_to"))
+        return decide(event, dict(choice), busy=busy, quiet=quiet)
 
     def _schedule_recount(self, *_args: object) -> None:
         if not self._closed:

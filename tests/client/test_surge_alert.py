@@ -11,6 +11,7 @@ from typing import Any
 import qasync
 from pytestqt.qtbot import QtBot
 
+from app.settings import DEFAULT_NOTIFY
 from tests.support.api import AgentClient
 from tests.support.qt_async import App, aloop, close_app, run, until
 from tests.support.server_proc import ServerProcess
@@ -50,6 +51,10 @@ def test_every_agent_sees_the_declared_surge_until_the_lead_ends_it(
     async def scenario() -> None:
         windows = [await app.sign_in(first.account, PASSWORD),
                    await other_desk.sign_in(second.account, PASSWORD)]
+        # the second agent saved their alert choices before surges existed: defaults apply
+        other_desk.flow.prefs.set("notify", {
+            event: channels for event, channels in DEFAULT_NOTIFY.items()
+            if event not in ("surge", "handover_overdue")})
         for window in windows:
             await until(lambda w=window: w.alerts.watcher.primed)
             _watch_popups(window)
