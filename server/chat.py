@@ -18,11 +18,40 @@ ASSIGNED_NOTICE_ZH = "客服{name}正在为您服务"
 DEFAULT_AUTO_REPLY_ZH = "您好，当前咨询人数较多，已为您排队，客服将尽快为您服务。"
 
 
-def publish(session: Session, changes: ChangeWriter, row: m.Base, team_id: str) -> None:
-    session.flush()
-    changes.upsert(team_scope(team_id), row)
+class FeedBatch:
+    """Feed rows held back during a bulk change (H13.3: hundreds of conversations in one
+    mutation) and written after one flush, so the ORM batches its inserts instead of flushing
+    once per row. Each row is snapshotted when written, i.e. in its final state."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[str, m.Base]] = []
+
+    def add(self, scope: str, row: m.Base) -> None:
+        self._rows.append((scope, row))
+
+    def write(self, session: Session, changes: ChangeWriter) -> None:
+        session.flush()
+        for scope, row in self._rows:
+            _upsert(changes, scope, row)
+        self._rows.clear()
+
+
+def _upsert(changes: ChangeWriter, scope: str, row: m.Base) -> None:
+    changes.upsert(scope, row)
     if isinstance(row, m.Conversation):  # the customer's page follows state and queue changes
         changes.wake_also(conversation_wake_key(row.id))
+
+
+def publish(
+    session: Session, changes: ChangeWriter, row: m.Base, team_id: str, *,
+    batch: FeedBatch | None = None,
+) -> None:
+    """Appends `row` to the team's feed now (after a flush), or to `batch` for later."""
+    if batch is not None:
+        batch.add(team_scope(team_id), row)
+        return
+    session.flush()
+    _upsert(changes, team_scope(team_id), row)
 
 
 def touch(row: m.Conversation | m.Agent) -> None:
@@ -39,6 +68,7 @@ def append_message(
     now: dt.datetime,
     message_id: str | None = None,
     agent_id: str | None = None,
+    batch: FeedBatch | None = None,
 ) -> m.Message:
     """Adds a message with the next per-conversation sequence and republishes the conversation."""
     conv.message_count = (conv.message_count or 0) + 1
@@ -65,8 +95,8 @@ def append_message(
             conv.first_response_ms = int((now - conv.created_at).total_seconds() * 1000)
             _record_breach(session, conv, agent_id, now)
     touch(conv)
-    publish(session, changes, message, conv.team_id)
-    publish(session, changes, conv, conv.team_id)
+    publish(session, changes, message, conv.team_id, batch=batch)
+    publish(session, changes, conv, conv.team_id, batch=batch)
     changes.wake_also(conversation_wake_key(conv.id))
     return message
 

@@ -17,6 +17,7 @@ from server import models as m
 from server.changes import team_scope
 from server.chat import (
     CLOSING_NOTICE_ZH,
+    FeedBatch,
     append_message,
     assign,
     drain_queue,
@@ -109,12 +110,14 @@ def transfer_conversation(
     notify_customer: bool = True,
     activity_kind: str = "transferred_out",
     drain: bool = True,
+    batch: FeedBatch | None = None,
 ) -> None:
     """H3.4 moves `conv` (already locked and checked by the caller) to `target`: the owner
     changes, `note` (if any) becomes a team note, the customer is told who serves them now
     (`notify_customer`), a move across teams carries the history along, and both timelines
     get an event (`activity_kind` for the previous owner, "transferred_in" for the target).
-    `drain=False` lets a caller moving many conversations drain the old team's queue once."""
+    `drain=False` lets a caller moving many conversations drain the old team's queue once,
+    and `batch` holds the feed rows back until the caller writes them after one flush."""
     old_team, old_owner = conv.team_id, conv.agent_id
     me = ctx.principal.agent_id
     conv.transferred_from_id = old_owner or me
@@ -133,16 +136,19 @@ def transfer_conversation(
             created_at=ctx.now, updated_at=ctx.now,
         )
         ctx.session.add(row)
-        publish(ctx.session, ctx.changes, row, conv.team_id)
+        publish(ctx.session, ctx.changes, row, conv.team_id, batch=batch)
     if notify_customer:
         append_message(
             ctx.session, ctx.changes, conv, sender="system", text=transfer_notice(target.name),
-            now=ctx.now,
+            now=ctx.now, batch=batch,
         )
     else:
-        publish(ctx.session, ctx.changes, conv, conv.team_id)
+        publish(ctx.session, ctx.changes, conv, conv.team_id, batch=batch)
     if target.team_id != old_team:  # the old team sees it leave
-        ctx.changes.upsert(team_scope(old_team), conv)
+        if batch is not None:
+            batch.add(team_scope(old_team), conv)
+        else:
+            ctx.changes.upsert(team_scope(old_team), conv)
     if old_owner is not None and old_owner != target.id:
         activity.record(ctx.session, agent_id=old_owner, team_id=old_team, kind=activity_kind,
                         at=ctx.now, conversation_id=conv.id, to_agent_id=target.id, by=me)

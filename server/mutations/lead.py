@@ -19,7 +19,7 @@ from kefu_protocol.wire import (
 from server import activity
 from server import models as m
 from server.changes import agent_scope, lead_scope
-from server.chat import drain_queue, touch
+from server.chat import FeedBatch, drain_queue, touch
 from server.mutations.base import MutationContext, Mutator, Rejected, bump
 from server.mutations.conversations import load_conversation, transfer_conversation
 from server.surge import active_surge, baseline, current_rate
@@ -40,7 +40,8 @@ def bulk_reassign(ctx: MutationContext, args: BulkReassign) -> None:
     `from_agent_id` to `to_agent_ids`, each to the least loaded receiver at that moment (ties
     in turn), each a transfer (H3.4) with the customer told when `notify_customers`. Receivers
     may be offline (the lead decides; e.g. the incoming shift). The conversations are read in
-    one locked query, the loads counted once, the old team's queue drained once at the end."""
+    one locked query, the loads counted once, the feed written after one flush, the old team's
+    queue drained once at the end."""
     _require_lead(ctx, "只有组长可以批量转移会话")
     source = ctx.session.get(m.Agent, args.from_agent_id)
     if source is None or source.company_id != ctx.principal.company_id:
@@ -56,12 +57,14 @@ def bulk_reassign(ctx: MutationContext, args: BulkReassign) -> None:
     heap = [(loads.get(t.id, 0), next(turn), i) for i, t in enumerate(targets)]
     heapq.heapify(heap)
     teams_left: set[str] = set()
+    batch = FeedBatch()
     for conv in conversations:
         load, _turn, index = heapq.heappop(heap)
         teams_left.add(conv.team_id)
-        transfer_conversation(ctx, conv, targets[index], note="", drain=False,
+        transfer_conversation(ctx, conv, targets[index], note="", drain=False, batch=batch,
                               notify_customer=args.notify_customers, activity_kind="reassigned")
         heapq.heappush(heap, (load + 1, next(turn), index))
+    batch.write(ctx.session, ctx.changes)
     for team_id in sorted(teams_left):
         drain_queue(ctx.session, ctx.changes, team_id, now=ctx.now,
                     presence_ttl_s=ctx.settings.presence_ttl_s)

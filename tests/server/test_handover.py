@@ -4,7 +4,6 @@ both databases: the outgoing agent writes it, the incoming agent acknowledges it
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 
@@ -12,24 +11,10 @@ from kefu_protocol.wire import TRANSFER_NOTICE_ZH
 from server import models as m
 from tests.support.api import AgentClient, VisitorClient
 from tests.support.server_proc import ServerProcess
+from tests.support.settled_feed import customer as _visitor
+from tests.support.settled_feed import latest as _latest
+from tests.support.settled_feed import signed_in as _agent
 from tests.support.world import PASSWORD, CompanyRef, World
-
-
-def _agent(server: ServerProcess, world: World, company: CompanyRef, **kw: Any) -> AgentClient:
-    return AgentClient(server.url, world.agent(company, **kw).account, PASSWORD)
-
-
-def _visitor(server: ServerProcess, company: CompanyRef) -> VisitorClient:
-    visitor = VisitorClient(server.url, "顾客", company=company.domain)
-    assert visitor.start_response.status_code == 200, visitor.start_response.text
-    return visitor
-
-
-def _latest(agent: AgentClient, entity: str, row_id: str) -> dict[str, Any]:
-    agent.cursor = ""  # the whole feed again: the latest row of each id wins
-    rows = [c["data"] for c in agent.pull_all() if c["entity"] == entity and c["id"] == row_id]
-    assert rows, f"{entity} {row_id} not in the feed"
-    return rows[-1]
 
 
 def _activity(world: World, agent_id: str) -> list[str]:

@@ -13,25 +13,12 @@ from sqlalchemy import func, select
 
 from kefu_protocol.wire import SURGE_HISTORY_DAYS, TRANSFER_NOTICE_ZH
 from server import models as m
-from tests.support.api import AgentClient, VisitorClient
+from tests.support.api import AgentClient
 from tests.support.server_proc import ServerProcess
-from tests.support.world import PASSWORD, CompanyRef, World
-
-
-def _agent(server: ServerProcess, world: World, company: CompanyRef, **kw: Any) -> AgentClient:
-    return AgentClient(server.url, world.agent(company, **kw).account, PASSWORD)
-
-
-def _visitor(server: ServerProcess, company: CompanyRef) -> VisitorClient:
-    visitor = VisitorClient(server.url, "顾客", company=company.domain)
-    assert visitor.start_response.status_code == 200, visitor.start_response.text
-    return visitor
-
-
-def _rows(agent: AgentClient, entity: str) -> dict[str, dict[str, Any]]:
-    """The latest row of each id of `entity` in the agent's whole feed."""
-    agent.cursor = ""
-    return {c["id"]: c["data"] for c in agent.pull_all() if c["entity"] == entity}
+from tests.support.settled_feed import customer as _visitor
+from tests.support.settled_feed import rows as _rows
+from tests.support.settled_feed import signed_in as _agent
+from tests.support.world import CompanyRef, World
 
 
 def _insert_conversations(world: World, company: CompanyRef, *, count: int,
