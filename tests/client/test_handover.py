@@ -17,6 +17,7 @@ import qasync
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from app.i18n import Tr
 from app.models.store import Store, open_store
 from app.models.tables import Outbox, Record
 from app.services.alerts import AlertWatcher
@@ -142,6 +143,27 @@ def test_a_lead_is_alerted_once_per_item_left_unacknowledged_too_long(store: Sto
     assert watcher.tick(NOW + dt.timedelta(minutes=40)) == [], "once per item"
     agent = AlertWatcher(store, agent_id=ME, team_id=TEAM)
     assert agent.tick(NOW + dt.timedelta(hours=2)) == [], "agents are not told"
+
+
+def test_the_form_logs_out_night_shifts_by_default_and_hands_all_to_one_colleague(
+        qtbot: QtBot, store: Store) -> None:
+    s = service(store)
+    form = HandoverDialog(Tr("zh"), s.draft(), s.customers())
+    qtbot.addWidget(form)
+    assert form.log_out.isChecked(), "H1.9: after a night shift the desk is left signed out"
+    assert not form.submit.isEnabled() and not form.hint.isHidden(), "no colleague chosen yet"
+    form.hand_all.setCurrentIndex(form.hand_all.findData(MATE))
+    assert form.submit.isEnabled()
+    assert [(i.conversation_id, i.to_agent_id) for i in form.items()] == [(C2, MATE), (C1, MATE)]
+    form.add_item("note", "交接备注")
+    form.extras.item(0).setSelected(True)
+    form.remove.click()
+    assert [i.kind for i in form.items()] == ["conversation", "conversation"]
+    day = HandoverService(store, agent_id=ME, team_id=TEAM, poke=lambda: None,
+                          now=lambda: NOW.replace(hour=2))  # 10:00 in Shanghai: no shift
+    morning = HandoverDialog(Tr("zh"), day.draft(), ())
+    qtbot.addWidget(morning)
+    assert day.draft().shift is None and not morning.log_out.isChecked()
 
 
 # ---- end to end ------------------------------------------------------------------------------
