@@ -75,6 +75,59 @@ async def _extras(flow, window, out: Path) -> None:  # type: ignore[no-untyped-d
     flow.tools.viewer.close()
 
 
+async def _lead(flow, window, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 7: the outgoing agent's handover form, then the lead's board and metrics."""
+    from app.ui.handover_dialog import HandoverDialog
+
+    shift = window.shift
+    dialog = HandoverDialog(flow.tr_, shift.ws.handovers.draft(), shift.ws.handovers.customers(),
+                            window)
+    dialog.show()
+    await asyncio.sleep(0.6)
+    dialog.grab().save(str(out / "handover-form.png"))
+    dialog.reject()
+    await flow.end_session("logout", ask=False)
+    await _wait(lambda: flow.main_window is None or flow.login.isVisible())
+    from app.demo import DEMO_PASSWORD
+
+    flow.login.fill("20240010@demo.kefu", DEMO_PASSWORD)  # 赵雅婷, the presales lead
+    flow.login.submit.click()
+    await _wait(lambda: flow.main_window is not None and flow.main_window is not window)
+    lead = flow.main_window
+    await asyncio.sleep(2.0)
+    from app.ui.board_window import BoardWindow, open_board
+
+    open_board(lead)
+    board = await _until_board(lead, BoardWindow)
+    board.resize(1440, 860)
+    await asyncio.sleep(2.5)
+    busiest = max(board.agents.rows, key=lambda a: a.load, default=None)
+    if busiest is not None:
+        board.select_agent(busiest.id)
+    await asyncio.sleep(0.3)
+    board.grab().save(str(out / "board.png"))
+    from app.ui.timeline_view import TimelineDialog
+
+    board.show_timeline()
+    await asyncio.sleep(1.5)
+    timeline = next((d for d in board.findChildren(TimelineDialog) if d.isVisible()), None)
+    if timeline is not None:
+        timeline.grab().save(str(out / "board-timeline.png"))
+        timeline.close()
+    if board.metrics_view is not None:
+        board.tabs.setCurrentWidget(board.metrics_view)
+        board.metrics_view.period.setCurrentIndex(1)  # the last 7 days
+        board.metrics_view.load()
+        await asyncio.sleep(2.5)
+        board.grab().save(str(out / "metrics.png"))
+    board.close()
+
+
+async def _until_board(window, kind):  # type: ignore[no-untyped-def]
+    await _wait(lambda: window.findChild(kind) is not None)
+    return window.findChild(kind)
+
+
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
@@ -119,12 +172,14 @@ def main() -> int:
         dialog.grab().save(str(out / "transfer.png"))
         dialog.reject()
         await _extras(flow, window, out)
+        await _lead(flow, window, out)
         app.quit()
 
     qasync.run(run())
     shell.close()
     demo.stop()
-    print(f"saved login, main-window (+1280x720), search, transfer, themes, settings in {out}")
+    print(f"saved login, main-window (+1280x720), search, transfer, themes, settings, "
+          f"handover-form, board (+timeline), metrics in {out}")
     return 0
 
 

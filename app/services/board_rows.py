@@ -17,6 +17,9 @@ class ShiftWindow:
     name: str
     start: float
     end: float
+    starts: str = ""
+    """The shift's own wall times (HH:MM in the company's zone), as the lead knows them."""
+    ends: str = ""
 
 
 def iso_epoch(value: Any) -> float | None:
@@ -47,7 +50,8 @@ def current_shift(shifts: list[dict[str, Any]], now: float, zone: dt.tzinfo) -> 
                                          local.tzinfo)
             if begin <= local < finish:
                 found.append(ShiftWindow(str(shift.get("id")), str(shift.get("name", "")),
-                                         begin.timestamp(), finish.timestamp()))
+                                         begin.timestamp(), finish.timestamp(),
+                                         starts.strftime("%H:%M"), ends.strftime("%H:%M")))
     if found:
         return min(found, key=lambda w: (w.start, w.name))
     midnight = dt.datetime.combine(local.date(), dt.time(), local.tzinfo)

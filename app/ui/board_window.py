@@ -240,8 +240,8 @@ class BoardWindow(BoardActions, QMainWindow):
                                       overdue=sum(h.overdue for h in view.handovers)))
         self.reset_box.setTitle(tr("board.resets", count=len(view.resets)))
         shift = view.shift
-        self.shift_label.setText(tr("board.shift", name=shift.name, start=clock_time(shift.start),
-                                    end=clock_time(shift.end)) if shift.id
+        self.shift_label.setText(tr("board.shift", name=shift.name, start=shift.starts,
+                                    end=shift.ends) if shift.id
                                  else tr("board.shift.none"))
         surge = view.surge
         self.surge_label.setText(tr("board.surge.on", time=clock_time(surge.started),

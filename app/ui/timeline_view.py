@@ -43,13 +43,23 @@ class TimelineModel(RowsModel[ActivityRow]):
         if column == 1:
             key = f"timeline.kind.{row.kind}"
             return self.tr_(key) if key in CATALOG else row.kind
-        parts = [f"{k}: {v}" for k, v in sorted(row.detail.items()) if v not in (None, "")]
-        if row.conversation_id:
-            parts.insert(0, f"#{row.conversation_id[:8]}")
+        detail, tr = row.detail, self.tr_
+        parts = [f"#{row.conversation_id[:8]}"] if row.conversation_id else []
+        if row.kind == "presence" and detail.get("status"):
+            parts.append(tr("timeline.presence", before=_state(tr, detail.get("previous")),
+                            after=_state(tr, detail.get("status"))))
+        elif row.kind == "breach" and detail.get("first_response_ms") is not None:
+            parts.append(tr("timeline.breach", s=int(detail["first_response_ms"]) // 1000,
+                            standard=detail.get("standard_s", "")))
         return " · ".join(parts)
 
     def foreground(self, row: ActivityRow, column: int) -> Any:
         return self.palette_.danger if row.kind in _ALARMING and column == 1 else None
+
+
+def _state(tr: Tr, value: object) -> str:
+    key = f"board.conn.{value}"
+    return tr(key) if key in CATALOG else str(value or "")
 
 
 class TimelineDialog(QDialog):

@@ -137,7 +137,12 @@ def test_board_models_pass_the_model_tester(qtmodeltester: ModelTester) -> None:
         (ResetModel(tr, LIGHT), [ResetRequestRow(id="r1", agent_id="a1", account="x@y",
                                                  name="王", requested_at="2026-12-01T08:00:00Z")]),
         (ProblemModel(tr, LIGHT), [ProblemLine("p1", "王", "系统卡顿", "系统", now, False, "")]),
-        (TimelineModel(tr, LIGHT), [ActivityRow(at="2026-12-01T08:00:00+00:00", kind="login")]),
+        (TimelineModel(tr, LIGHT), [
+            ActivityRow(at="2026-12-01T08:00:00+00:00", kind="login"),
+            ActivityRow(at="2026-12-01T08:00:01+00:00", kind="presence",
+                        detail={"previous": "offline", "status": "online"}),
+            ActivityRow(at="2026-12-01T08:03:00+00:00", kind="breach", conversation_id="c" * 36,
+                        detail={"first_response_ms": 95_000, "standard_s": 30})]),
         (MetricsModel(tr, LIGHT), [REPORT.agents[0]]),
         (OpenModel(tr, LIGHT), [OpenLine("c2", "老顾客", now - 30), OpenLine("c3", "", None)]),
     ]
@@ -145,6 +150,11 @@ def test_board_models_pass_the_model_tester(qtmodeltester: ModelTester) -> None:
         qtmodeltester.check(model)
         model.set_rows(rows)
         qtmodeltester.check(model)
+    timeline = models[4][0]
+    kinds = [timeline.data(timeline.index(r, 1)) for r in range(3)]
+    assert kinds == ["登录", "状态变更", "响应超时"]
+    assert timeline.data(timeline.index(1, 2)) == "离线 → 在线"
+    assert timeline.data(timeline.index(2, 2)) == "#cccccccc · 首次响应 95 秒（标准 30 秒）"
     handovers = models[1][0]
     assert handovers.data(handovers.index(0, 0)) == "待办"
     assert handovers.data(handovers.index(0, 1), Qt.ItemDataRole.BackgroundRole) is not None
