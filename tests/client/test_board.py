@@ -184,6 +184,10 @@ def test_an_agent_gets_no_board_and_the_server_refuses_its_calls(
     api = AgentClient(ui_server.url, agent.account, PASSWORD)
     refused = api.get(f"/api/v1/board/{company.team_id}")
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    metrics = api.get("/api/v1/metrics", params={"team_id": company.team_id,
+                                                 "start": "2026-12-01T00:00:00+08:00",
+                                                 "end": "2026-12-02T00:00:00+08:00"})
+    assert metrics.status_code == 403, metrics.text
 
     async def scenario() -> None:
         window = await app.sign_in(agent.account, PASSWORD)
@@ -241,3 +245,41 @@ def test_surge_declared_and_ended_and_a_problem_reviewed_from_the_board_h11_4_h1
         surges = session.scalars(select(m.Surge).where(m.Surge.team_id == company.team_id)).all()
         assert [(s.source, s.note, s.ended_at is not None) for s in surges] == [
             ("lead", "大促开始，全员在线", True)]
+
+
+def test_metrics_tab_shows_the_servers_report_h12_1(
+    qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
+) -> None:
+    company = ui_world.company()
+    lead = ui_world.agent(company, role="lead", name="周组长", manages=(company.team_id,))
+    agent = ui_world.agent(company, name="考核的小郑")
+    just_now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)
+    with ui_world.db.write() as session:
+        customer = m.Customer(id=str(uuid.uuid4()), company_id=company.id,
+                              team_id=company.team_id, nickname="顾客")
+        session.add(customer)
+        session.flush()
+        for ms, closed, rating, converted in ((10_000, True, 5, True), (40_000, True, 3, False),
+                                              (20_000, False, None, False)):
+            session.add(m.Conversation(
+                id=str(uuid.uuid4()), team_id=company.team_id, customer_id=customer.id,
+                agent_id=agent.id, state="closed" if closed else "open", created_at=just_now,
+                assigned_at=just_now, first_response_ms=ms, rating=rating,
+                converted_at=just_now if converted else None))
+
+    async def scenario() -> None:
+        window = await app.sign_in(lead.account, PASSWORD)
+        board = await _board(window)
+        view = board.metrics_view
+        assert view is not None and not view.csv_button.isEnabled()
+        board.tabs.setCurrentWidget(view)
+        view.period.setCurrentIndex(1)  # the last 7 days
+        view.load_button.click()
+        await until(lambda: any(r.name == "考核的小郑" for r in view.model.rows))
+        row = next(i for i, r in enumerate(view.model.rows) if r.name == "考核的小郑")
+        cells = [view.model.data(view.model.index(row, c)) for c in range(10)]
+        assert cells == ["考核的小郑", "3", "20.0 秒", "40.0 秒", "1", "67%", "4.0 分", "50%",
+                         "1", "33%"], cells
+        assert view.csv_button.isEnabled() and view.charts[0].spec is not None
+
+    run(aloop, scenario(), timeout=90)
