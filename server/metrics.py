@@ -1,19 +1,4 @@
-"""H12.1 metrics per agent and shift: served, first response, breaches, resolution, CSAT, sales.
-
-Definitions (one place, the board and the exports show these numbers):
-- served: conversations whose current owner is the agent and whose `assigned_at` (the moment
-  that owner got it: routing, accept, transfer) falls in [start, end). A conversation that was
-  never assigned is nobody's and counts for no one; a transferred one counts for its receiver.
-- first response median / p90: nearest-rank percentiles (the value at rank ceil(p·n)) over
-  the served conversations' `first_response_ms` (those never answered are left out).
-- breaches: served conversations answered later than the team's standard (the complaint
-  standard for complaints, H8.1).
-- resolved: served conversations that are closed; resolution_rate = resolved / served.
-- rated, csat_avg (mean score 1-5), csat_satisfied_rate (share of scores 4 or 5).
-- converted (converted_at set) and conversion_rate = converted / served.
-Rates are None when their denominator is 0. The team total (agent_id "", name "全组") is
-computed over all the team's rows the same way, not averaged from the agents.
-"""
+"""H12.1 metrics per agent and shift: served, first response, breaches, resolution, CSAT, sales."""
 
 from __future__ import annotations
 
@@ -27,6 +12,20 @@ from sqlalchemy.orm import Session
 from kefu_protocol.board import AgentMetrics, MetricsReport
 from server import models as m
 from server.errors import ApiError
+
+# Definitions (one place, the board and the exports show these numbers):
+# - served: conversations whose current owner is the agent and whose `assigned_at` (the moment
+#   that owner got it: routing, accept, transfer) falls in [start, end). A conversation that was
+#   never assigned is nobody's and counts for no one; a transferred one counts for its receiver.
+# - first response median / p90: nearest-rank percentiles (the value at rank ceil(p·n)) over
+#   the served conversations' `first_response_ms` (those never answered are left out).
+# - breaches: served conversations answered later than the team's standard (the complaint
+#   standard for complaints, H8.1).
+# - resolved: served conversations that are closed; resolution_rate = resolved / served.
+# - rated, csat_avg (mean score 1-5), csat_satisfied_rate (share of scores 4 or 5).
+# - converted (converted_at set) and conversion_rate = converted / served.
+# Rates and csat_avg are rounded to 4 places, None when their denominator is 0. The team total
+# (agent_id "", name "全组") is computed over all the team's rows, not averaged from the agents.
 
 TEAM_TOTAL_NAME_ZH = "全组"
 MAX_WINDOW = dt.timedelta(days=31)
