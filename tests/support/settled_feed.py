@@ -1,10 +1,4 @@
-"""Reading an agent's whole feed once every earlier write is in it (the lead's desk tests).
-
-On PostgreSQL the feed only hands out rows of transactions below the cluster's xid horizon,
-so a read right after a write can briefly miss it while any other transaction is running (an
-autoanalyze is enough). The reader pushes a mutation the server does not know: it is rejected,
-but its ack commits after every earlier write; once the ack is in the feed, so is all before.
-"""
+"""Reading an agent's whole feed once every earlier write is in it (the lead's desk tests)."""
 
 from __future__ import annotations
 
@@ -15,6 +9,10 @@ from tests.support.api import AgentClient, VisitorClient
 from tests.support.server_proc import ServerProcess
 from tests.support.world import PASSWORD, CompanyRef, World
 
+# On PostgreSQL the feed only hands out rows of transactions below the cluster's xid horizon,
+# so a read right after a write can briefly miss it while any other transaction runs. The reader
+# pushes a mutation the server does not know: it is rejected, but its ack commits after every
+# earlier write; once the ack is in the feed, so is everything before it.
 BARRIER = "test.feed_barrier"
 
 
