@@ -8,8 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 import qasync
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
@@ -283,3 +286,68 @@ def test_metrics_tab_shows_the_servers_report_h12_1(
         assert view.csv_button.isEnabled() and view.charts[0].spec is not None
 
     run(aloop, scenario(), timeout=90)
+
+
+def test_live_counts_from_the_cache_breaches_waits_queue_and_overdue_items(tmp_path: Path) -> None:
+    """BoardService.live over feed rows (no server): a late first response inside the shift
+    and a customer waiting beyond the standard are breaches, one outside the shift is not;
+    the queue by waiting time; unacked handover items, overdue after handover_alert_min."""
+    from app.models.store import open_store
+    from app.services.board import BoardService
+    from bench.board_bench import apply_rows, conversation_row
+    from kefu_protocol.wire import Change
+
+    store = open_store(tmp_path / "cache.db")
+    try:
+        now = dt.datetime.now(dt.UTC).timestamp()
+        team, shift, a, b = (str(uuid.uuid4()) for _ in range(4))
+
+        def rec(entity: str, rid: str, **data: Any) -> Change:
+            return Change(entity=entity, op="upsert", id=rid, data={"id": rid, "version": 1,
+                                                                    **data})
+
+        def conv(agent: str | None, *, state: str = "open", waiting: float | None = None,
+                 first_ms: int | None = None, first_ago: float = 60) -> Change:
+            cid = str(uuid.uuid4())
+            created = waiting if state == "queued" and waiting else now - 7200
+            return Change(entity="conversation", op="upsert", id=cid, data=conversation_row(
+                cid, team, agent, state=state, created=created, awaiting=waiting,
+                first_ms=first_ms, first_at=now - first_ago if first_ms else None))
+
+        zone = ZoneInfo("Asia/Shanghai")  # the company's zone (the default)
+        shift_start = dt.datetime.fromtimestamp(now - 3600, zone)
+        shift_end = dt.datetime.fromtimestamp(now + 3600, zone)
+        apply_rows(store, [
+            rec("team", team, name="售前组", first_response_s=30, handover_alert_min=30),
+            rec("shift", shift, team_id=team, name="白班", starts=shift_start.strftime("%H:%M"),
+                ends=shift_end.strftime("%H:%M"), agent_ids=[a, b]),
+            rec("agent", a, team_id=team, name="小甲", presence="online"),
+            rec("agent", b, team_id=team, name="小乙", presence="away"),
+            conv(a, waiting=now - 90),  # waiting beyond the 30 s standard now
+            conv(a, waiting=now - 10, first_ms=45_000),  # late first response this shift
+            conv(a, first_ms=45_000, first_ago=3 * 3600, state="closed"),  # before the shift
+            conv(b, first_ms=5_000),
+            conv(None, state="queued", waiting=now - 300),
+            conv(None, state="queued", waiting=now - 20),
+            rec("handover", str(uuid.uuid4()), team_id=team, from_agent_id=a, to_agent_id=b,
+                created_at=dt.datetime.fromtimestamp(now - 45 * 60, dt.UTC).isoformat(),
+                acked_at=None, items=[{"kind": "todo", "text": "回电", "acked_at": None},
+                                      {"kind": "note", "text": "已处理", "acked_at": "x"}]),
+        ])
+        service = BoardService(store, run_db=None, agent_id="lead", role="lead",
+                               team_ids=[team], keeper=None,  # type: ignore[arg-type]
+                               make_client=None, poke=lambda: None)  # type: ignore[arg-type]
+        view = service.live(team, now)
+        assert view.shift.name == "白班" and view.standard_s == 30
+        lines = {line.name: line for line in view.agents}
+        assert (lines["小甲"].load, lines["小甲"].breaches, lines["小甲"].connection) == (
+            2, 2, "online")
+        assert lines["小甲"].waiting_since == pytest.approx(now - 90, abs=1)
+        assert (lines["小乙"].load, lines["小乙"].breaches, lines["小乙"].waiting_since) == (
+            1, 0, None)
+        assert [round(now - q.since) for q in view.queue] == [300, 20]
+        assert [(h.text, h.from_name, h.to_name, h.overdue) for h in view.handovers] == [
+            ("回电", "小甲", "小乙", True)]
+        assert view.snapshot_at is None and not view.offline  # no server state yet
+    finally:
+        store.close()
