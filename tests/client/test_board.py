@@ -21,7 +21,7 @@ from app.ui.board_dialogs import CommentDialog, ReassignDialog
 from app.ui.board_window import BoardWindow, open_board
 from app.ui.timeline_view import TimelineDialog
 from server import models as m
-from tests.support.api import AgentClient, login
+from tests.support.api import AgentClient, http, login
 from tests.support.qt_async import App, aloop, run, until
 from tests.support.server_proc import ServerProcess
 from tests.support.shift_clock import running_shift
@@ -117,12 +117,13 @@ def test_board_live_and_bulk_reassign_of_500_reaches_the_receivers(
         assert len(mine) == expected
 
 
-def test_unlock_a_late_locked_agent_from_the_board_h1_3(
+def test_unlock_a_late_locked_agent_and_approve_a_reset_from_the_board_h1_3_h1_11(
     qtbot: QtBot, aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
 ) -> None:
     company = ui_world.company()
     lead = ui_world.agent(company, role="lead", name="钱组长", manages=(company.team_id,))
     late = ui_world.agent(company, name="迟到的小李")
+    forgetful = ui_world.agent(company, name="忘密码的小何")
     running_shift(AgentClient(ui_server.url, lead.account, PASSWORD), company.team_id,
                   [late.id], started_min_ago=15)
     assert login(ui_server.url, late.account, PASSWORD).status_code == 423
@@ -147,8 +148,23 @@ def test_unlock_a_late_locked_agent_from_the_board_h1_3(
         await until(lambda: events.rowCount() >= 3)
         kinds = [events.data(events.index(r, 1)) for r in range(events.rowCount())]
         assert kinds[:3] == ["迟到锁定", "被解锁", "登录"], kinds
+        timeline.close()
+
+        # H1.11: a forgotten password, asked for at the login window, approved from the board.
+        asked = http().post(f"{ui_server.url}/api/v1/auth/password-reset-requests",
+                            json={"account": forgetful.account}, timeout=10)
+        assert asked.status_code == 202
+        board.refresh_button.click()
+        await until(lambda: board.resets.rowCount() == 1)
+        assert board.resets.data(board.resets.index(0, 0)) == "忘密码的小何"
+        assert not board.approve_button.isEnabled()
+        board.reset_view.selectRow(0)
+        board.approve_button.click()
+        await until(lambda: board.resets.rowCount() == 0)
+        assert board.message.text() == "已批准 忘密码的小何 的密码重置"
 
     run(aloop, scenario(), timeout=90)
+    assert login(ui_server.url, forgetful.account, PASSWORD).status_code == 401  # reset
 
 
 def test_offline_the_board_shows_the_last_known_state_with_its_time(
