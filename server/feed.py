@@ -121,7 +121,8 @@ def _read_pg(
         f"SELECT {_PG_COLUMNS} FROM change_log "
         "WHERE scope = ANY(:scopes) AND (xid, id) > (CAST(:cx AS text)::xid8, :cid) "
         "AND xid < pg_snapshot_xmin(pg_current_snapshot()) "
-        "ORDER BY xid, id LIMIT :n"
+        # Qualified: a bare `xid` would sort by the text alias above ('10' < '9').
+        "ORDER BY change_log.xid, change_log.id LIMIT :n"
     )
     result = session.execute(
         stmt, {"scopes": scopes, "cx": str(cursor.xid), "cid": cursor.id, "n": limit}

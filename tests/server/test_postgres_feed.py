@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, create_engine, insert, text
+from sqlalchemy.orm import Session
 
 from server import models as m
 from tests.support.api import AgentClient, InBackground, VisitorClient
@@ -116,3 +117,32 @@ def test_agent_on_one_process_replies_to_a_visitor_on_the_other(
         assert "您好，请讲" in texts
     finally:
         other.stop()
+
+
+def test_pages_follow_transaction_order_across_a_digit_boundary(
+    pg_server: ServerProcess, pg_url: str
+) -> None:
+    """xid 9 committed before xid 10: a client paging one change at a time gets both, in that
+    order. (The feed once sorted xids as text, '10' < '9', and skipped the 9 for good.)"""
+    from server.feed import Cursor, read_page
+
+    scope = f"team:{uuid.uuid4()}"
+    engine = create_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            for xid, name in ((10, "later"), (9, "earlier")):  # the later one has the lower id
+                conn.execute(text(
+                    "INSERT INTO change_log (xid, scope, entity, entity_id, op, data, created_at)"
+                    " VALUES (CAST(:x AS text)::xid8, :s, 'probe', :n, 'upsert', NULL, now())"),
+                    {"x": str(xid), "s": scope, "n": name})
+        seen: list[str] = []
+        cursor = Cursor("e", 0, 0)
+        with Session(engine) as session:
+            for _ in range(3):
+                page = read_page(session, kind="postgresql", scopes=[scope], cursor=cursor,
+                                 limit=1)
+                seen += [c["id"] for c in page.changes]
+                cursor = page.cursor
+        assert seen == ["earlier", "later"]
+    finally:
+        engine.dispose()
