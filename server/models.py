@@ -302,7 +302,11 @@ class Conversation(Versioned, Base):
     escalation_reason: Mapped[str] = mapped_column(Text, default="")
     rating_requested_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     converted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    __table_args__ = (Index("ix_conversation_team_state", "team_id", "state"),)
+    __table_args__ = (
+        Index("ix_conversation_team_state", "team_id", "state"),
+        # H11.4: the surge check counts a team's recent conversations on every new one (0004).
+        Index("ix_conversation_team_created", "team_id", "created_at"),
+    )
 
 
 class Message(Base):
