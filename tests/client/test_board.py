@@ -1,7 +1,9 @@
 """The lead's board end to end (H13.3; pytest-qt, offscreen, real server): agents with states
 and loads from the feed, live as they change; 500 conversations reassigned from the board's
-dialog reach the receivers; a late-locked agent (H1.3) unlocked from the board; offline the last
-known state with its time; an agent gets no board and the server refuses its calls."""
+dialog reach the receivers; a late-locked agent (H1.3) unlocked, a reset (H1.11) approved, an
+agent forced offline, a surge declared and ended (H11.4), a problem reviewed (H13.4), metrics
+(H12.1); offline the last known state with its time; an agent gets no board and the server
+refuses its calls. And the live counts from a cache filled with feed rows."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import qasync
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -173,7 +176,8 @@ def test_offline_the_board_shows_the_last_known_state_with_its_time(
     company = ui_world.company()
     lead = ui_world.agent(company, role="lead", name="孙组长", manages=(company.team_id,))
     colleague = ui_world.agent(company, name="在线的小周")
-    AgentClient(ui_server.url, colleague.account, PASSWORD).online()
+    api = AgentClient(ui_server.url, colleague.account, PASSWORD)
+    api.online()
 
     async def scenario() -> None:
         window = await app.sign_in(lead.account, PASSWORD)
@@ -192,7 +196,18 @@ def test_offline_the_board_shows_the_last_known_state_with_its_time(
         board.refresh_button.click()
         await until(lambda: board.updated.text().startswith("状态更新于"), timeout=30)
 
+        # Back online, the lead forces the colleague offline (after a confirmation).
+        board.select_agent(colleague.id)
+        board.force_button.click()
+        ask = await until(lambda: next((b for b in board.findChildren(QMessageBox)
+                                        if b.isVisible()), None))
+        assert "在线的小周" in ask.text()
+        ask.button(QMessageBox.StandardButton.Yes).click()
+        await until(lambda: _line(board, "在线的小周").connection == "offline", timeout=30)
+        assert board.message.text() == "已让 在线的小周 下线"
+
     run(aloop, scenario(), timeout=120)
+    assert api.get("/api/v1/sync/pull", params={"cursor": ""}).status_code == 401
 
 
 def test_an_agent_gets_no_board_and_the_server_refuses_its_calls(
