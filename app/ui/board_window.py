@@ -326,10 +326,14 @@ class BoardWindow(BoardActions, QMainWindow):
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self.tick.start(1000)
+        if self.snapshot_every_s > 0 and not self.snapshot_timer.isActive():
+            self.snapshot_timer.start(int(self.snapshot_every_s * 1000))
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Hidden, not destroyed: the main window keeps one board and reopens it."""
+        """Hidden, not destroyed: the main window keeps one board and reopens it; closed, it
+        asks the server nothing."""
         self.tick.stop()
+        self.snapshot_timer.stop()
         super().closeEvent(event)
 
 

@@ -272,6 +272,12 @@ def test_surge_declared_and_ended_and_a_problem_reviewed_from_the_board_h11_4_h1
         review.ok.click()
         await until(lambda: model.data(model.index(0, 4)) == "已审阅：已联系物流组")
 
+        board.close()  # one board per main window: closed, it asks nothing; reopened, raised
+        assert not board.snapshot_timer.isActive()
+        open_board(window)
+        assert window.findChildren(BoardWindow) == [board] and board.isVisible()
+        assert board.snapshot_timer.isActive()
+
     run(aloop, scenario(), timeout=90)
     with ui_world.db.read() as session:
         problem = session.get(m.Problem, problem_id)
