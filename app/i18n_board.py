@@ -71,6 +71,7 @@ BOARD_TEXT: dict[str, tuple[str, str]] = {
     "board.refresh": ("刷新", "Refresh"),
     "board.confirm.force": ("确定让 {names} 强制下线吗？进行中的会话留在其名下。",
                             "Force {names} offline? Their open conversations stay theirs."),
+    "board.names_sep": ("、", ", "),
     "board.done.unlock": ("已解锁 {name}", "{name} unlocked"),
     "board.done.force": ("已让 {name} 下线", "{name} forced offline"),
     "board.done.approve": ("已批准 {name} 的密码重置", "Password reset for {name} approved"),

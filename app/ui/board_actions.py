@@ -74,9 +74,12 @@ class BoardActions:
         if not agents:
             return
         ask = QMessageBox(QMessageBox.Icon.Question, self.tr_("board.force_offline"),
-                          self.tr_("board.confirm.force", names="、".join(a.name for a in agents)),
+                          self.tr_("board.confirm.force",
+                                   names=self.tr_("board.names_sep").join(a.name for a in agents)),
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                           self)
+        ask.button(QMessageBox.StandardButton.Yes).setText(self.tr_("board.force_offline"))
+        ask.button(QMessageBox.StandardButton.Cancel).setText(self.tr_("dialog.cancel"))
         if await finished(ask) != QMessageBox.StandardButton.Yes.value:
             return
         await self._rest_each(self.service.force_offline, [(a.id, a.name) for a in agents],
