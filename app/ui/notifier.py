@@ -22,13 +22,13 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from app.i18n import Tr
 from app.services.alerts import Alert
 from app.services.preferences import Preferences
-from app.settings import URGENT_EVENTS
+from app.settings import DEFAULT_NOTIFY, URGENT_EVENTS
 from app.ui.sound import PlatformSound
 
 log = logging.getLogger(__name__)
 
-PRIORITY = ("response_breach", "transferred", "system_notice", "new_conversation", "handover",
-            "response_warning", "new_message")
+PRIORITY = ("surge", "response_breach", "transferred", "handover_overdue", "system_notice",
+            "new_conversation", "handover", "response_warning", "new_message")
 """When a page brings several alerts, the sound of the first event here is the one played."""
 NOTICE_KINDS = ("note_conflict", "escalation")
 TOAST_MS = 4000
@@ -135,7 +135,9 @@ class Notifier(QObject):
         return decide(event, self._choice(event), busy=busy, quiet=quiet)
 
     def _choice(self, event: str) -> dict[str, Any]:
-        return dict((self.prefs.get("notify") or {}).get(event) or {})
+        """The agent's choice; the default for an event newer than their saved table."""
+        saved = (self.prefs.get("notify") or {}).get(event)
+        return dict(saved if saved is not None else DEFAULT_NOTIFY.get(event, {}))
 
     def notify(self, alert: Alert) -> None:
         self.notify_all([alert])

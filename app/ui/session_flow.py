@@ -29,6 +29,7 @@ from app.ui.lock_screen import Cover, LockScreen
 from app.ui.login import LoginOptions, LoginWindow, PasswordChangeDialog, failure_text
 from app.ui.main_window import MainWindow
 from app.ui.modal import finished
+from app.ui.password_reset import PasswordResetFlow
 from app.ui.server_wizard import run_server_wizard
 from app.ui.session_prompts import AutoLoginSwitch, ask_unsent
 from app.ui.settings_dialog import SettingsDialog
@@ -107,6 +108,8 @@ class SessionFlow(QObject):
         self.login.settings_requested.connect(lambda: self.open_settings(self.login))
         self.login.about_requested.connect(lambda: self.open_about(self.login))
         self.login.change_server_requested.connect(self._change_server)
+        self.password_reset = PasswordResetFlow(tr, self.login, workers, lambda: self.auth)
+        """忘记密码？ on the login window: a reset request the lead approves (H1.11)."""
 
     def start(self) -> None:
         self.login.show()

@@ -10,8 +10,7 @@ from PySide6.QtCore import QTimer
 from app.services.alerts import Alert, AlertWatcher
 from app.services.preferences import Preferences
 from app.services.runtime import Applied
-from app.settings import DEFAULT_NOTIFY
-from app.ui.notifier import PRIORITY, Decision, Notifier, SoundPlayer, decide, in_quiet_hours
+from app.ui.notifier import Notifier, SoundPlayer
 from app.ui.tray import TrayIcon
 
 if TYPE_CHECKING:
@@ -60,31 +59,7 @@ class WindowAlerts:
         self.deliver(self.watcher.tick(dt.datetime.now(dt.UTC)))
 
     def deliver(self, alerts: list[Alert]) -> None:
-        """The notifier's summary for the events it ranks; the shift's own (surge H11.4,
-        handover_overdue H13.2) each on their own, through the same channels and choices."""
-        self.notifier.notify_all([a for a in alerts if a.event in PRIORITY])
-        for alert in alerts:
-            if alert.event in PRIORITY:
-                continue
-            decision = self._decision(alert.event)
-            if decision is None:
-                continue
-            if decision.sound:
-                self.notifier.player.play(decision.sound, decision.volume)
-            if decision.popup:
-                self.notifier.popup(*self.notifier.texts(alert), alert.urgent)
-            if decision.flash:
-                self.notifier.flash()
-
-    def _decision(self, event: str) -> Decision | None:
-        """The agent's choice for the event, or its default when their saved `notify` value
-        is older than the event (surge and handover_overdue came with issue 7)."""
-        notifier, prefs = self.notifier, self.prefs
-        choice = (prefs.get("notify") or {}).get(event) or DEFAULT_NOTIFY.get(event, {})
-        busy = self.window.presence_status == "busy" and bool(prefs.get("busy_mutes"))
-        quiet = bool(prefs.get("quiet_hours")) and in_quiet_hours(
-            notifier.clock().time(), prefs.get("quiet_from"), prefs.get("quiet_to"))
-        return decide(event, dict(choice), busy=busy, quiet=quiet)
+        self.notifier.notify_all(alerts)
 
     def _schedule_recount(self, *_args: object) -> None:
         if not self._closed:

@@ -26,11 +26,10 @@ __all__ = ["aloop"]
 
 
 def _reset_flow(app: App) -> PasswordResetFlow:
-    """The session flow's 忘记密码？ handler, or one attached as the flow would attach it."""
+    """The session flow's 忘记密码？ handler (H1.11)."""
     found = app.flow.login.findChild(PasswordResetFlow)
-    if isinstance(found, PasswordResetFlow):
-        return found
-    return PasswordResetFlow(app.flow.tr_, app.flow.login, app.workers, lambda: app.flow.auth)
+    assert isinstance(found, PasswordResetFlow), "the login window offers 忘记密码？"
+    return found
 
 
 def test_a_late_agent_sees_why_the_account_is_locked_and_whom_to_ask(
