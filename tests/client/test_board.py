@@ -56,6 +56,12 @@ async def _board(window: Any) -> BoardWindow:
     return board
 
 
+async def _shown(board: BoardWindow, kind: type) -> Any:
+    """The board's visible dialog (or message box) of `kind`, once it is there."""
+    return await until(lambda: next((d for d in board.findChildren(kind) if d.isVisible()),
+                                    None))
+
+
 def _line(board: BoardWindow, name: str) -> Any:
     return next((a for a in board.agents.rows if a.name == name), None)
 
@@ -95,8 +101,7 @@ def test_board_live_and_bulk_reassign_of_500_reaches_the_receivers(
         board.select_agent(leaving.id)
         assert board.reassign_button.isEnabled()
         board.reassign_button.click()
-        dialog = await until(lambda: next((d for d in board.findChildren(ReassignDialog)
-                                           if d.isVisible()), None))
+        dialog = await _shown(board, ReassignDialog)
         assert dialog.notify.isChecked() and not dialog.ok.isEnabled()  # nobody picked yet
         for i in range(dialog.targets.count()):
             item = dialog.targets.item(i)
@@ -145,8 +150,7 @@ def test_unlock_a_late_locked_agent_and_approve_a_reset_from_the_board_h1_3_h1_1
         assert login(ui_server.url, late.account, PASSWORD).status_code == 200
 
         board.timeline_button.click()  # the shift's story of that agent, oldest first
-        timeline = await until(lambda: next((d for d in board.findChildren(TimelineDialog)
-                                             if d.isVisible()), None))
+        timeline = await _shown(board, TimelineDialog)
         events = timeline.model
         await until(lambda: events.rowCount() >= 3)
         kinds = [events.data(events.index(r, 1)) for r in range(events.rowCount())]
@@ -199,8 +203,7 @@ def test_offline_the_board_shows_the_last_known_state_with_its_time(
         # Back online, the lead forces the colleague offline (after a confirmation).
         board.select_agent(colleague.id)
         board.force_button.click()
-        ask = await until(lambda: next((b for b in board.findChildren(QMessageBox)
-                                        if b.isVisible()), None))
+        ask = await _shown(board, QMessageBox)
         assert "在线的小周" in ask.text()
         ask.button(QMessageBox.StandardButton.Yes).click()
         await until(lambda: _line(board, "在线的小周").connection == "offline", timeout=30)
@@ -248,8 +251,7 @@ def test_surge_declared_and_ended_and_a_problem_reviewed_from_the_board_h11_4_h1
         board = await _board(window)
         assert board.surge_label.text() == "进线正常" and board.declare.isVisible()
         board.declare.click()
-        note = await until(lambda: next((d for d in board.findChildren(CommentDialog)
-                                         if d.isVisible()), None))
+        note = await _shown(board, CommentDialog)
         note.text.setPlainText("大促开始，全员在线")
         note.ok.click()
         await until(lambda: board.surge_label.text().startswith("一级响应进行中（组长宣布"))
@@ -266,8 +268,7 @@ def test_surge_declared_and_ended_and_a_problem_reviewed_from_the_board_h11_4_h1
         board.problem_view.selectRow(0)
         assert board.review_button.isEnabled()
         board.review_button.click()
-        review = await until(lambda: next((d for d in board.findChildren(CommentDialog)
-                                           if d.isVisible()), None))
+        review = await _shown(board, CommentDialog)
         review.text.setPlainText("已联系物流组")
         review.ok.click()
         await until(lambda: model.data(model.index(0, 4)) == "已审阅：已联系物流组")
