@@ -59,6 +59,7 @@ BOARD_TEXT: dict[str, tuple[str, str]] = {
     "board.kind.prospect": ("意向客户", "Prospect"),
     "board.kind.callback": ("约定回电", "Call-back"),
     "board.kind.note": ("备注", "Note"),
+    "board.customer.anon": ("访客", "Visitor"),
     "board.nobody": ("—", "—"),
     "board.duration.s": ("{s} 秒", "{s}s"),
     "board.duration.m": ("{m} 分 {s} 秒", "{m}m {s}s"),

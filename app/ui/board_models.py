@@ -60,6 +60,8 @@ class RowsModel(QAbstractTableModel, Generic[T]):
         self.palette_ = palette
         self.clock = clock
         self.rows: list[T] = []
+        self.sorted_by: tuple[int, bool] | None = None
+        """(column, descending) the lead clicked; None: the service's order."""
 
     def key(self, row: T) -> str:
         raise NotImplementedError
@@ -76,8 +78,32 @@ class RowsModel(QAbstractTableModel, Generic[T]):
     def background(self, row: T, column: int) -> Any:
         return None
 
+    def sort_value(self, row: T, column: int) -> Any:
+        return self.text(row, column)
+
+    def _ordered(self, rows: list[T]) -> list[T]:
+        if self.sorted_by is None:
+            return rows
+        column, descending = self.sorted_by
+        return sorted(rows, key=lambda r: self.sort_value(r, column), reverse=descending)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """A header click: the rows stay in that order across refreshes."""
+        if not 0 <= column < len(self.headers):
+            return
+        self.sorted_by = (column, order == Qt.SortOrder.DescendingOrder)
+        self.layoutAboutToBeChanged.emit()
+        before = [self.key(r) for r in self.rows]
+        self.rows = self._ordered(self.rows)
+        after = {self.key(r): i for i, r in enumerate(self.rows)}
+        for index in self.persistentIndexList():  # the selection follows its rows
+            if 0 <= index.row() < len(before):
+                self.changePersistentIndex(
+                    index, self.index(after[before[index.row()]], index.column()))
+        self.layoutChanged.emit()
+
     def set_rows(self, rows: Sequence[T]) -> None:
-        new = list(rows)
+        new = self._ordered(list(rows))
         if [self.key(r) for r in new] != [self.key(r) for r in self.rows]:
             self.beginResetModel()
             self.rows = new
@@ -166,6 +192,12 @@ class AgentModel(RowsModel[AgentLine]):
             self._dots[colour] = dot(colour)
         return self._dots[colour]
 
+    def sort_value(self, row: AgentLine, column: int) -> Any:
+        """Numbers as numbers; the longest wait by how long (no wait last when descending)."""
+        values = (row.name, row.connection, row.load, -(row.waiting_since or self.clock()),
+                  row.breaches, row.last_activity or 0.0, row.locked)
+        return values[column]
+
     def foreground(self, row: AgentLine, column: int) -> Any:
         if (column == 4 and row.breaches) or (column == 6 and row.locked):
             return self.palette_.danger
@@ -181,7 +213,9 @@ class QueueModel(RowsModel[QueueLine]):
         return row.conversation_id
 
     def text(self, row: QueueLine, column: int) -> str:
-        return row.customer if column == 0 else duration(self.tr_, self.clock() - row.since)
+        if column == 0:
+            return row.customer or self.tr_("board.customer.anon")
+        return duration(self.tr_, self.clock() - row.since)
 
     def foreground(self, row: QueueLine, column: int) -> Any:
         return self.palette_.danger if row.complaint and column == 0 else None

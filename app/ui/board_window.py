@@ -153,6 +153,8 @@ class BoardWindow(BoardActions, QMainWindow):
         self.handovers = HandoverModel(tr, self.palette_)
         self.resets = ResetModel(tr, self.palette_)
         self.agent_view = table(self.agents, multi=True)
+        self.agent_view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.agent_view.setSortingEnabled(True)  # by breaches, wait, load … (kept live)
         header = self.agent_view.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.unlock_button = QPushButton(tr("board.unlock"))

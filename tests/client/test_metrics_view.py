@@ -120,7 +120,7 @@ def test_board_models_pass_the_model_tester(qtmodeltester: ModelTester) -> None:
     tr, now = Tr("zh"), time.time()
     agents = AgentModel(tr, LIGHT)
     qtmodeltester.check(agents)
-    lines = [AgentLine(f"a{i}", f"客服{i}", "agent", c, i, now - 90 if i else None, i % 2,
+    lines = [AgentLine(f"a{i}", f"客服{i}", "agent", c, i, now - 90 * i if i else None, i % 2,
                        now - 10, i == 2, "late_login" if i == 2 else "")
              for i, c in enumerate(("online", "busy", "away", "offline", "degraded"))]
     agents.set_rows(lines)
@@ -128,6 +128,13 @@ def test_board_models_pass_the_model_tester(qtmodeltester: ModelTester) -> None:
     assert agents.data(agents.index(4, 1)) == "连接不稳"
     assert agents.data(agents.index(2, 6)) == "已锁定（迟到登录）"
     assert agents.data(agents.index(1, 3)) == "1 分 30 秒"
+    agents.sort(4, Qt.SortOrder.DescendingOrder)  # a header click: most breaches first
+    qtmodeltester.check(agents)
+    assert [a.breaches for a in agents.rows] == [1, 1, 0, 0, 0]
+    agents.sort(3, Qt.SortOrder.DescendingOrder)  # the longest wait first, no wait last
+    assert [a.id for a in agents.rows] == ["a4", "a3", "a2", "a1", "a0"]
+    agents.set_rows(lines)  # a refresh keeps the lead's order
+    assert [a.id for a in agents.rows] == ["a4", "a3", "a2", "a1", "a0"]
     agents.set_rows(lines[:2])
     qtmodeltester.check(agents)
     models = [
