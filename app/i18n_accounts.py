@@ -4,6 +4,12 @@ from __future__ import annotations
 
 # key -> (简体中文, English), merged into app.i18n.CATALOG; keys must not repeat elsewhere.
 ACCOUNTS_TEXT: dict[str, tuple[str, str]] = {
+    "login.fail.session_ended": (
+        "您的登录已在服务器上结束（组长强制下线、密码被重置或会话被撤销）。"
+        "未发送的内容已保留，重新登录后会继续发送。",
+        "The server ended your session (your lead took you offline, or your password was "
+        "reset). Unsent work is kept and goes out after you sign in again.",
+    ),
     "login.fail.locked_late": (
         "您未在{shift}（{starts} 开始）后 {grace} 分钟内登录，账号已锁定至 {time}。"
         "请联系本班组长在交接班看板中为您解锁，解锁后即可正常登录。",

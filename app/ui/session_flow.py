@@ -18,7 +18,7 @@ from app.models.store import ProfileInUse
 from app.services.auth import AuthService, LoginFailure, SignedIn
 from app.services.connection import ServerProbe, probe_server
 from app.services.preferences import Preferences, RoamingProfile
-from app.services.runtime import Applied, Runtime, open_runtime
+from app.services.runtime import Applied, Runtime, SyncStatus, open_runtime
 from app.services.session_rules import PasswordVerifier, Unlocker, Verdict, wipe_session_logs
 from app.ui.about import AboutDialog, AboutFacts
 from app.ui.appearance import Appearance
@@ -94,6 +94,7 @@ class SessionFlow(QObject):
         self.main_window: MainWindow | None = None
         self.bridge = SyncBridge()
         self.bridge.changes_applied.connect(self._absorb_settings)
+        self.bridge.status_changed.connect(self._check_session)
         state = auth.vault.state()
         self.login = LoginWindow(tr, LoginOptions(
             server_url=auth.server_url, keyring_usable=state.usable,
@@ -259,6 +260,17 @@ class SessionFlow(QObject):
         await self._push_presence("online")
         self._start_idle()
         self.main_window_shown.emit(window)
+
+    def _check_session(self, status: SyncStatus) -> None:
+        """A session the server ended (the lead's 强制下线 H13.3, a password reset H1.11)
+        returns to the login window; unsent work stays in the cache for the next login."""
+        if (status.last_error == "session_expired" and self.main_window is not None
+                and not self._ending):
+            self._session_ended_by_server()
+
+    @asyncSlot()
+    async def _session_ended_by_server(self) -> None:
+        await self.end_session("logout", ask=False, notice=self.tr_("login.fail.session_ended"))
 
     def _absorb_settings(self, applied: Applied) -> None:
         """A setting changed on another desk of this agent applies here at once. Connected

@@ -88,11 +88,11 @@ def test_forgot_password_sends_a_request_the_lead_will_see(
     assert states == ["pending"]
 
 
-def test_a_desk_forced_offline_says_the_session_has_ended(
+def test_a_desk_forced_offline_returns_to_the_login_window_keeping_its_work(
     aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World
 ) -> None:
-    """The lead's force offline (H13.3) revokes the tokens: the desk's sync stops at the next
-    call and the banner asks the agent to sign in again."""
+    """The lead's force offline (H13.3) revokes the tokens: at the next call the desk goes back
+    to the login window and says why; what was queued is sent after the next login."""
     company = ui_world.company()
     agent = ui_world.agent(company)
     lead = AgentClient(ui_server.url, ui_world.agent(company, role="lead").account, PASSWORD)
@@ -101,8 +101,15 @@ def test_a_desk_forced_offline_says_the_session_has_ended(
         window = await app.sign_in(agent.account, PASSWORD)
         forced = lead.post(f"/api/v1/admin/agents/{agent.id}/force-offline")
         assert forced.status_code == 200 and forced.json()["revoked"] >= 1
-        await app.workers.in_db(window.runtime.chat.set_presence, "busy")  # the next push
-        await until(lambda: window.banner.isVisible() and "重新登录" in window.banner.text())
+        # Written after the revocation: its push is the call that finds the session ended.
+        problem_id = await app.workers.in_db(window.ws.problems.add, "打印机卡纸，面单打不出")
+        await until(lambda: app.flow.main_window is None and app.flow.login.isVisible())
+        assert "强制下线" in app.flow.login.message.text()
+        seen: set[str] = set()
+        lead.pull_all()
+        await app.sign_in(agent.account, PASSWORD)
+        await until(lambda: problem_id in seen or bool(seen.update(
+            c["id"] for c in lead.pull_all() if c["entity"] == "problem")), timeout=20)
 
     run(aloop, scenario())
 
