@@ -77,11 +77,21 @@ class ActionService:
                                         "customer_id": customer_id})
 
     def configure_team(self, team_id: str, *, first_response_s: int,
-                       complaint_response_s: int, scripts: dict[str, str]) -> int:
-        """Leads (H8.1, H3.6): the team's response standards and script templates."""
-        return self._queue("team.configure", {
+                       complaint_response_s: int, scripts: dict[str, str],
+                       late_login_lock: bool | None = None,
+                       late_login_grace_min: int | None = None,
+                       handover_alert_min: int | None = None) -> int:
+        """Leads (H8.1, H3.6, H1.3, H13.2): response standards, script templates and the
+        shift rules; a rule left None stays as the server has it."""
+        args: dict[str, object] = {
             "team_id": team_id, "first_response_s": first_response_s,
-            "complaint_response_s": complaint_response_s, "scripts": scripts})
+            "complaint_response_s": complaint_response_s, "scripts": scripts}
+        for key, value in (("late_login_lock", late_login_lock),
+                           ("late_login_grace_min", late_login_grace_min),
+                           ("handover_alert_min", handover_alert_min)):
+            if value is not None:
+                args[key] = value
+        return self._queue("team.configure", args)
 
     def undo_transfer(self, conversation_id: str, reason: str) -> int:
         """H3.4: within TRANSFER_UNDO_SECONDS the previous owner takes it back."""

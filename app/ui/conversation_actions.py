@@ -134,7 +134,8 @@ class ConversationActions(QObject):
         dialog = TeamSettingsDialog(self.tr_, team_name=name, first_s=first_s,
                                     complaint_s=complaint_s,
                                     scripts=self.ws.scripts.templates(team_id),
-                                    parent=self.parent_widget)
+                                    parent=self.parent_widget,
+                                    rules=self.ws.scripts.shift_rules(team_id))
         self.team_dialog = dialog  # tests fill it in
         if await finished(dialog) != _ACCEPTED:
             return

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -17,16 +15,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import Tr
+from app.services.scripts import ShiftRules
 from kefu_protocol.wire import MAX_SCRIPT_CHARS, SCRIPT_FIELDS
-
-
-@dataclass(frozen=True)
-class ShiftRules:
-    """The team's H1.3 late-login lock and grace, and the H13.2 handover alert (minutes)."""
-
-    late_login_lock: bool
-    late_login_grace_min: int
-    handover_alert_min: int
 
 
 class TeamSettingsDialog(QDialog):

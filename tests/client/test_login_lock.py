@@ -12,8 +12,9 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from app.i18n import Tr
+from app.services.scripts import ShiftRules
 from app.ui.password_reset import PasswordResetFlow
-from app.ui.team_settings_dialog import ShiftRules, TeamSettingsDialog
+from app.ui.team_settings_dialog import TeamSettingsDialog
 from server import models as m
 from tests.support.api import AgentClient
 from tests.support.qt_async import App, aloop, run, until

@@ -265,9 +265,13 @@ def test_a_lead_reveals_contact_data_logged_and_sets_the_team_scripts(
         dialog = await dialog_of(window, TeamSettingsDialog)
         dialog.scripts["greeting"].setPlainText("亲，{customer}您好，我是{agent}～")
         dialog.first.setValue(45)
+        assert dialog.late_lock.isChecked() and dialog.late_grace.value() == 10  # H1.3 as read
+        dialog.late_grace.setValue(15)
         dialog.ok.click()
         await until(lambda: window.ws.scripts.templates(company.team_id)["greeting"]
                     == "亲，{customer}您好，我是{agent}～", timeout=30)
+        await until(lambda: window.ws.scripts.shift_rules(company.team_id).late_login_grace_min
+                    == 15)
         window.commands["conversation.greet"].trigger()
         await until(lambda: window.chat_panel.composer.toPlainText().endswith(
             "亲，老顾客您好，我是周组长～"))
