@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, SignalInstance
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,7 +29,7 @@ from app.i18n import Tr
 from app.services.board import BoardFailed, BoardService, board_team_ids
 from app.services.board_rows import AgentLine, BoardView
 from app.services.metrics import MetricsService
-from app.sync.apply import Applied
+from app.services.runtime import Applied
 from app.ui.board_actions import BoardActions
 from app.ui.board_models import (
     AgentModel,
@@ -40,7 +40,6 @@ from app.ui.board_models import (
     RowsModel,
     clock_time,
 )
-from app.ui.bridge import SyncBridge
 from app.ui.metrics_view import MetricsView
 from app.ui.theme import LIGHT, Palette
 from app.workers import Workers
@@ -343,27 +342,6 @@ def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def _page_source(window: Any) -> SignalInstance:
-    """The main window's pulled pages: its own signal if it has one, else a bridge chained
-    after the engine's callback (called on the engine's threads, delivered queued)."""
-    signal = getattr(window, "pages_applied", None)
-    if isinstance(signal, SignalInstance):
-        return signal
-    bridge = SyncBridge(window)
-    engine = window.runtime.engine
-    previous = engine.on_changes
-
-    def both(applied: Applied) -> None:
-        previous(applied)
-        try:
-            bridge.report_changes(applied)
-        except RuntimeError:  # the window (and its bridge) is gone
-            engine.on_changes = previous
-
-    engine.on_changes = both
-    return bridge.changes_applied
-
-
 def open_board(window: Any) -> None:
     """Opens (or raises) the board of this main window's signed-in lead (H13.3)."""
     existing = window.findChild(BoardWindow)
@@ -390,7 +368,7 @@ def open_board(window: Any) -> None:
                         metrics=MetricsService(keeper=runtime.keeper,
                                                make_client=runtime.engine.make_client),
                         parent=window)
-    _page_source(window).connect(board.apply_changes)
+    window.pages_applied.connect(board.apply_changes)
     board.show()
 
 

@@ -61,6 +61,9 @@ class MainWindow(QMainWindow):
     auto_login_toggled = Signal(bool)
     """The agent switched auto-login for this desk on or off (H1.9)."""
     tool_requested = Signal(str)
+    pages_applied = Signal(object)
+    """Each applied page (Applied), after the window's own views: for its other windows
+    (the lead's board)."""
     """logs | diagnostics | security: IT's tools, opened by the session flow (H10.3, H1.14)."""
 
     def __init__(self, runtime: Runtime, workers: Workers, palette: Palette, tr: Tr,
@@ -240,6 +243,7 @@ class MainWindow(QMainWindow):
         if self.current_row is not None and (
                 self.current_row.customer_id in applied.customers or applied.records):
             self._show_customer()
+        self.pages_applied.emit(applied)
 
     def _keep_selection(self) -> None:
         """Rows that move are repainted in place, so the selection follows the id here."""
