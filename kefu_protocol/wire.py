@@ -131,6 +131,8 @@ class AgentInfo(Loose):
     name: str
     role: Role
     team_id: str
+    # The company's zone (IANA): shift times (H13.1) are its wall-clock times.
+    timezone: str = "Asia/Shanghai"
 
 
 class TokenPair(Loose):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.services.actions import ActionService
 from app.services.chat import ChatService
 from app.services.colleagues import ColleagueService
 from app.services.customers import CustomerService
-from app.services.handover import HandoverService
+from app.services.handover import DEFAULT_ZONE, HandoverService
 from app.services.history import FetchOlder, HistoryService, RunDb
 from app.services.phrases import PhraseService
 from app.services.problems import ProblemService
@@ -37,6 +39,8 @@ class Workstation:
     agent_name: str
     role: str
     team_id: str
+    timezone: str
+    """The company's zone: shift times are its wall-clock times (H13.1)."""
     keeper: TokenKeeper
     make_client: Callable[[], ApiClient]
 
@@ -53,6 +57,7 @@ class Workstation:
 
 def workstation_for(runtime: Runtime) -> Workstation:
     store, agent = runtime.store, runtime.signed_in.agent
+    zone = company_zone(agent.timezone)
     return Workstation(
         chat=runtime.chat,
         actions=ActionService(store, agent_id=agent.id, poke=runtime.engine.poke),
@@ -65,12 +70,23 @@ def workstation_for(runtime: Runtime) -> Workstation:
         phrases=PhraseService(store, agent_id=agent.id, team_id=agent.team_id, role=agent.role,
                               poke=runtime.engine.poke),
         handovers=HandoverService(store, agent_id=agent.id, team_id=agent.team_id,
-                                  poke=runtime.engine.poke),
+                                  poke=runtime.engine.poke, zone=zone),
         problems=ProblemService(store, agent_id=agent.id, team_id=agent.team_id,
                                 poke=runtime.engine.poke),
         agent_id=agent.id, agent_name=agent.name, role=agent.role, team_id=agent.team_id,
-        keeper=runtime.keeper, make_client=runtime.engine.make_client,
+        timezone=zone, keeper=runtime.keeper, make_client=runtime.engine.make_client,
     )
+
+
+def company_zone(name: str) -> str:
+    """The server's zone if this computer knows it, else the default (logged once)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        logging.getLogger(__name__).warning("unknown time zone %r; shifts read in %s",
+                                            name, DEFAULT_ZONE)
+        return DEFAULT_ZONE
+    return name
 
 
 def _fetch_older(runtime: Runtime) -> FetchOlder:

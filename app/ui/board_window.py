@@ -356,7 +356,7 @@ def open_board(window: Any) -> None:
     service = BoardService(
         runtime.store, run_db=runtime.engine.run_db, agent_id=ws.agent_id, role=ws.role,
         team_ids=board_team_ids(runtime.store, ws.team_id, ws.role), keeper=runtime.keeper,
-        make_client=runtime.engine.make_client, poke=runtime.engine.poke)
+        make_client=runtime.engine.make_client, poke=runtime.engine.poke, zone=ws.timezone)
     if not service.allowed:
         box = QMessageBox(QMessageBox.Icon.Information, window.tr_("app.title"),
                           window.tr_("board.not_lead"), QMessageBox.StandardButton.Ok, window)

@@ -31,9 +31,9 @@ _ERRORS = {
 }
 
 
-def agent_info(agent: m.Agent) -> AgentInfo:
+def agent_info(agent: m.Agent, timezone: str) -> AgentInfo:
     return AgentInfo(id=agent.id, account=agent.account, name=agent.name, role=agent.role,
-                     team_id=agent.team_id)
+                     team_id=agent.team_id, timezone=timezone)
 
 
 @router.post("/login", response_model=LoginResponse, responses=_ERRORS,
@@ -49,7 +49,7 @@ def login(body: LoginRequest, request: Request, state: StateDep) -> LoginRespons
             response = LoginResponse(
                 access_token=tokens.access_token, refresh_token=tokens.refresh_token,
                 expires_in=tokens.expires_in, must_change_password=agent.must_change_password,
-                agent=agent_info(agent),
+                agent=agent_info(agent, state.settings.timezone),
             )
         except ApiError as exc:
             error = exc  # the failure counter and the audit row are committed first
@@ -90,9 +90,10 @@ def logout(body: RefreshRequest, state: StateDep) -> dict[str, bool]:
 
 
 @router.get("/me", response_model=AgentInfo, summary="The agent behind the access token")
-def me(principal: PrincipalDep) -> AgentInfo:
+def me(principal: PrincipalDep, state: StateDep) -> AgentInfo:
     return AgentInfo(id=principal.agent_id, account=principal.account, name=principal.name,
-                     role=principal.role, team_id=principal.team_id)  # type: ignore[arg-type]
+                     role=principal.role, team_id=principal.team_id,  # type: ignore[arg-type]
+                     timezone=state.settings.timezone)
 
 
 @router.post("/password-reset-requests", status_code=202,
