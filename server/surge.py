@@ -28,6 +28,16 @@ def active_surge(session: Session, team_id: str) -> m.Surge | None:
     ).first()
 
 
+def ended_recently(session: Session, team_id: str, now: dt.datetime) -> bool:
+    """A lead ended a surge within the last SURGE_WINDOW_MIN minutes: their decision holds,
+    the same busy quarter hour does not start a new one."""
+    since = now - dt.timedelta(minutes=SURGE_WINDOW_MIN)
+    return session.scalar(
+        select(func.count()).select_from(m.Surge).where(
+            m.Surge.team_id == team_id, m.Surge.ended_at > since)
+    ) > 0
+
+
 def current_rate(session: Session, team_id: str, now: dt.datetime) -> float:
     """Conversations created in the team over the last SURGE_WINDOW_MIN minutes, per hour."""
     since = now - dt.timedelta(minutes=SURGE_WINDOW_MIN)
@@ -79,8 +89,9 @@ def check_surge(
     Cheap on every new conversation: one indexed lookup for an active surge, one indexed count
     over the last window (ix_conversation_team_created), and only when that count could beat
     the floor, one count for the baseline. An auto surge is not ended automatically when the
-    volume falls: it stays until a lead ends it (surge.end), so the response is a decision."""
-    if active_surge(session, team.id) is not None:
+    volume falls: it stays until a lead ends it (surge.end), so the response is a decision;
+    after that, detection waits one window (ended_recently)."""
+    if active_surge(session, team.id) is not None or ended_recently(session, team.id, now):
         return None
     rate = current_rate(session, team.id, now)
     if rate <= SURGE_FACTOR * SURGE_MIN_BASELINE_PER_HOUR:

@@ -191,6 +191,8 @@ def test_a_surge_is_detected_against_the_usual_rate_for_the_hour_h11_4(
     assert lead.do("surge.end", id=surge["id"])["status"] == "applied"
     (ended,) = _surges(agents[1])
     assert ended["ended_by"] == lead.agent["id"] and ended["ended_at"]
+    _visitor(server, company)  # still busy, but the lead has just decided: no new surge
+    assert [s["id"] for s in _surges(agents[0])] == [surge["id"]]
 
 
 def test_a_lead_declares_and_ends_a_surge_an_agent_cannot_h11_4(
