@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.demo_history import seed_history
 from server.models import (
     Agent,
     Company,
@@ -456,6 +457,7 @@ def load_demo(session: Session, *, now: dt.datetime) -> bool:
                              company_id=company_id, kind="visitor_key",
                              value=BLOCKED_VISITOR_KEY, reason="恶意骚扰"))
     session.flush()
+    seed_history(session, company_id, now=now)
     return True
 
 
