@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Signal
@@ -19,14 +17,15 @@ from app.services.auth import AuthService, LoginFailure, SignedIn
 from app.services.connection import ServerProbe, probe_server
 from app.services.preferences import Preferences, RoamingProfile
 from app.services.runtime import Applied, Runtime, SyncStatus, open_runtime
-from app.services.session_rules import PasswordVerifier, Unlocker, Verdict, wipe_session_logs
+from app.services.session_rules import PasswordVerifier, wipe_session_logs
 from app.ui.about import AboutDialog, AboutFacts
 from app.ui.appearance import Appearance
 from app.ui.bridge import SyncBridge
+from app.ui.desk_lock import DeskLock
 from app.ui.idle import IdleMonitor
 from app.ui.it_tools import ItTools
-from app.ui.lock_screen import Cover, LockScreen
-from app.ui.login import LoginOptions, LoginWindow, PasswordChangeDialog, failure_text
+from app.ui.lock_screen import LockScreen
+from app.ui.login import LoginOptions, LoginWindow, PasswordChangeDialog
 from app.ui.main_window import MainWindow
 from app.ui.modal import finished
 from app.ui.password_reset import PasswordResetFlow
@@ -50,32 +49,22 @@ class SessionFlow(QObject):
 
     main_window_shown = Signal(object)
     """The MainWindow, once an agent is signed in."""
-    locked = Signal(object)
-    """The LockScreen, once shown (away or idle)."""
     session_ended = Signal(str)
     """logout | exit, once everything for it is done (on a shared computer: wiped)."""
 
     def __init__(self, *, auth: AuthService, workers: Workers, data_root: Path, tr: Tr,
                  palette: Palette, config: Config, server_locked: bool = False,
                  prefs: Preferences | None = None, appearance: Appearance | None = None,
-                 allow_auto_login: bool = True, idle_timeout_s: float | None = None,
-                 idle_check_ms: int = 5000,
-                 idle_clock: Callable[[], float] = time.monotonic) -> None:
+                 allow_auto_login: bool = True) -> None:
         super().__init__()
-        self.idle_timeout_s = idle_timeout_s
-        """None: the `idle_timeout_min` setting (H1.6); tests use a fraction of a second."""
-        self.idle_check_ms = idle_check_ms
-        self.idle_clock = idle_clock
-        self.idle: IdleMonitor | None = None
+        self.desk_lock = DeskLock(self)
+        """The away and idle lock (H1.6, H1.7) while an agent is signed in."""
         self.presence = "offline"
         self.verifier: PasswordVerifier | None = None
         """The password typed at login this run, as an in-memory hash (None after auto-login)."""
-        self.lock: LockScreen | None = None
-        self.cover: Cover | None = None
-        self.unlocker: Unlocker | None = None
         self.wait_more_s = WAIT_MORE_S
-        self._presence_before_lock = "online"
-        self._ending = False
+        self.ending = False
+        """True while end_session runs."""
         self._may_close = False
         self.auth = auth
         self.workers = workers
@@ -244,9 +233,9 @@ class SessionFlow(QObject):
         self.bridge.changes_applied.connect(window.apply_changes)
         window.tool_requested.connect(
             lambda kind: self.tools.open(kind, window, self.runtime))
-        window.logout_requested.connect(self._logout)
+        window.logout_requested.connect(self.logout)
         window.presence_requested.connect(self._set_presence)
-        window.away_requested.connect(self._away)
+        window.away_requested.connect(self.desk_lock.away)
         window.auto_login_toggled.connect(self.auto_login_switch.toggled)
         window.installEventFilter(self)  # a shared desk's exit goes through end_session
         window.show_status(runtime.engine.status)
@@ -257,15 +246,15 @@ class SessionFlow(QObject):
         self.login.hide()
         window.show()
         window.shift.show_incoming_if_new()  # H13.2: what the last shift handed to me
-        await self._push_presence("online")
-        self._start_idle()
+        await self.push_presence("online")
+        self.desk_lock.start_idle()
         self.main_window_shown.emit(window)
 
     def _check_session(self, status: SyncStatus) -> None:
         """A session the server ended (the lead's 强制下线 H13.3, a password reset H1.11)
         returns to the login window; unsent work stays in the cache for the next login."""
         if (status.last_error == "session_expired" and self.main_window is not None
-                and not self._ending):
+                and not self.ending):
             self._session_ended_by_server()
 
     @asyncSlot()
@@ -293,9 +282,9 @@ class SessionFlow(QObject):
     @asyncSlot(str)
     async def _set_presence(self, status: str) -> None:
         if self.runtime is not None:
-            await self._push_presence(status)
+            await self.push_presence(status)
 
-    async def _push_presence(self, status: str) -> None:
+    async def push_presence(self, status: str) -> None:
         """Queues the status for the server (DB worker) and shows it in the status bar."""
         runtime = self.runtime
         if runtime is None:
@@ -305,100 +294,15 @@ class SessionFlow(QObject):
             self.main_window.show_presence(status)
         await self.workers.in_db(runtime.chat.set_presence, status)
 
-    # ---- away and idle: the lock screen (H1.6, H1.7) ----------------------------------------
+    @property
+    def lock(self) -> LockScreen | None:
+        """The lock screen while the desk is locked (H1.6, H1.7)."""
+        return self.desk_lock.lock
 
-    def _start_idle(self) -> None:
-        timeout = self.idle_timeout_s
-        if timeout is None:
-            timeout = 60.0 * int(self.config.get("idle_timeout_min"))
-        self.idle = IdleMonitor(timeout, check_ms=self.idle_check_ms, now=self.idle_clock,
-                                parent=self)
-        self.idle.idle.connect(self._on_idle)
-        self.idle.start()
-
-    def _stop_idle(self) -> None:
-        if self.idle is not None:
-            self.idle.stop()
-            self.idle.deleteLater()
-            self.idle = None
-
-    @asyncSlot()
-    async def _away(self) -> None:
-        await self.lock_desk("away")
-
-    @asyncSlot()
-    async def _on_idle(self) -> None:
-        await self.lock_desk("idle")
-
-    def _lock_text(self, reason: str) -> str:
-        if reason == "away":
-            return self.tr_("session.lock.away")
-        seconds = self.idle.timeout_s if self.idle is not None else 60.0
-        return self.tr_("session.lock.idle", minutes=max(1, round(seconds / 60)))
-
-    async def lock_desk(self, reason: str) -> None:
-        """away (the agent chose it) or idle (H1.6: forced offline). The window is covered at
-        once; then the status goes to the server. Locked already, idle only adds offline."""
-        runtime, window = self.runtime, self.main_window
-        if runtime is None or window is None or window.closed or self._ending:
-            return
-        if self.lock is None:
-            self._presence_before_lock = self.presence
-            lock = LockScreen(self.tr_, name=runtime.signed_in.agent.name,
-                              account=runtime.signed_in.account, reason=self._lock_text(reason))
-            lock.unlock_requested.connect(self._unlock)
-            lock.logout_requested.connect(self._logout)
-            lock.resize(max(lock.minimumWidth(), window.width()), window.height())
-            lock.move(window.pos())
-            self.lock, self.cover = lock, Cover(lock, self)
-            self.unlocker = Unlocker(
-                lambda password: self.auth.verify_password(runtime.signed_in.account, password),
-                self.verifier)
-            self.cover.engage()
-            lock.password.setFocus()
-            self.locked.emit(lock)
-        elif reason == "idle":
-            self.lock.set_reason(self._lock_text(reason))
-        if reason == "away" or self.presence != "offline":
-            await self._push_presence("away" if reason == "away" else "offline")
-
-    @asyncSlot(str)
-    async def _unlock(self, password: str) -> None:
-        lock, unlocker = self.lock, self.unlocker
-        if lock is None or unlocker is None:
-            return
-        verdict = await self.workers.in_net(unlocker.check, password)
-        if self.lock is not lock:
-            return  # the session ended while the server was asked
-        if verdict.outcome == "unlocked":
-            await self._release_lock()
-        elif verdict.outcome in ("too_many", "refused"):
-            notice = self._forced_text(verdict, unlocker.limit)
-            await self.end_session("logout", ask=False, notice=notice)
-        elif verdict.outcome == "wrong":
-            lock.show_message(self.tr_("session.lock.wrong", attempts=verdict.attempts_left))
-        else:
-            lock.show_message(self.tr_("session.lock.unverifiable"))
-
-    def _forced_text(self, verdict: Verdict, limit: int) -> str:
-        if verdict.failure is None:
-            return self.tr_("session.forced.too_many", count=limit)
-        return self.tr_("session.forced.refused",
-                        reason=failure_text(self.tr_, verdict.failure))
-
-    async def _release_lock(self) -> None:
-        """Back exactly as before: windows, geometry, selection, focus, then the status."""
-        lock, cover = self.lock, self.cover
-        self.lock = self.cover = self.unlocker = None
-        if cover is not None:
-            cover.release()
-        if lock is not None:
-            lock.release()
-            lock.close()
-            lock.deleteLater()
-        if self.idle is not None:
-            self.idle.activity()
-        await self._push_presence(self._presence_before_lock)
+    @property
+    def idle(self) -> IdleMonitor | None:
+        """The idle monitor while an agent is signed in (H1.6)."""
+        return self.desk_lock.idle
 
     # ---- log out and exit (H1.6, H1.8, H1.9) ------------------------------------------------
 
@@ -417,7 +321,7 @@ class SessionFlow(QObject):
         await self.end_session("exit")
 
     @asyncSlot()
-    async def _logout(self) -> None:
+    async def logout(self) -> None:
         """注销: presence offline, token revoked on the server and removed from the keyring."""
         await self.end_session("logout")
 
@@ -427,22 +331,22 @@ class SessionFlow(QObject):
         agent (unless `ask` is False: then the cache is kept rather than dropped), and every
         trace is wiped. False when the agent chose to keep working."""
         runtime = self.runtime
-        if runtime is None or self._ending:
+        if runtime is None or self.ending:
             return False
-        self._ending = True
+        self.ending = True
         try:
             shared = bool(self.config.get("shared_computer"))
             before = self.presence
-            await self._push_presence("offline")
+            await self.push_presence("offline")
             await self.workers.in_net(runtime.engine.flush, FLUSH_S)
             discard = False
             if shared and ask:
                 decision = await self._unsent_decision(runtime)
                 if decision == "keep_working":
-                    await self._push_presence(before)
+                    await self.push_presence(before)
                     return False
                 discard = decision == "discard"
-            self._stop_idle()
+            self.desk_lock.stop_idle()
             if self.main_window is not None:
                 self.main_window.setEnabled(False)
             await self.workers.in_net(self._stop_runtime, runtime, shared, discard)
@@ -454,7 +358,7 @@ class SessionFlow(QObject):
             self.verifier = None
             self._close_session_windows(kind, notice, shared)
         finally:
-            self._ending = False
+            self.ending = False
         log.info("session ended: %s", kind)
         self.session_ended.emit(kind)
         return True
@@ -492,24 +396,16 @@ class SessionFlow(QObject):
             log.error("shared computer: %d log file(s) could not be deleted", len(left))
 
     def _close_session_windows(self, kind: str, notice: str, shared: bool) -> None:
-        window, lock, cover = self.main_window, self.lock, self.cover
+        window = self.main_window
         self.main_window = None
         self.prefs.detach()  # the login window shows this desk's own settings again
-        self.lock = self.cover = self.unlocker = None
         if kind == "logout":
             self.login.password.clear()
             if shared:
                 self.login.account.clear()
             self.login.show_text(notice)
             self.login.show()  # before the main window closes: the app must not quit
-        if cover is not None:
-            if window is not None:
-                cover.forget(window)
-            cover.release()
-        if lock is not None:
-            lock.release()
-            lock.close()
-            lock.deleteLater()
+        self.desk_lock.dismiss(window)
         if window is not None:
             self._may_close = True
             try:
@@ -520,17 +416,12 @@ class SessionFlow(QObject):
     def shutdown_runtime(self) -> None:
         """The app is quitting without asking (or a test ends): on a shared computer the
         traces are wiped, but a cache with unsent intents is kept rather than dropped."""
-        if self.cover is not None:
-            self.cover.release(restore=False)  # the app is going: nothing comes back
-        if self.lock is not None:
-            self.lock.hide()
-            self.lock.deleteLater()
-        self.lock = self.cover = self.unlocker = None
+        self.desk_lock.abandon()  # the app is going: nothing comes back
         runtime = self.runtime
         if runtime is None:
             return
         shared = bool(self.config.get("shared_computer"))
-        self._stop_idle()
+        self.desk_lock.stop_idle()
         runtime.stop(clear_cache=shared)
         self.runtime = None
         self.prefs.detach()

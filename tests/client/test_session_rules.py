@@ -101,8 +101,8 @@ def test_away_locks_the_desk_and_only_the_password_brings_it_back(
         composer = window.chat_panel.composer
         qtbot.keyClicks(composer, "abc")  # nobody can type into the covered window
         qtbot.mouseClick(window.chat_panel.send_button, Qt.MouseButton.LeftButton)
-        assert composer.toPlainText() == "" and app.flow.cover is not None
-        assert app.flow.cover.dropped > 0
+        assert composer.toPlainText() == "" and app.flow.desk_lock.cover is not None
+        assert app.flow.desk_lock.cover.dropped > 0
         lock.close()  # the title bar's close button does not get rid of it
         assert lock.isVisible()
 
@@ -163,9 +163,9 @@ def test_idle_sets_offline_and_locks_and_input_defers_it(
     company = ui_world.company()
     agent = ui_world.agent(company)
     clock = [1000.0]
-    app.flow.idle_timeout_s = 60.0
-    app.flow.idle_check_ms = 20
-    app.flow.idle_clock = lambda: clock[0]
+    app.flow.desk_lock.idle_timeout_s = 60.0
+    app.flow.desk_lock.idle_check_ms = 20
+    app.flow.desk_lock.idle_clock = lambda: clock[0]
 
     async def scenario() -> None:
         window = await app.sign_in(agent.account, PASSWORD)
@@ -197,8 +197,8 @@ def test_a_real_timer_of_a_few_hundred_ms_locks_the_desk(
 ) -> None:
     company = ui_world.company()
     agent = ui_world.agent(company)
-    app.flow.idle_timeout_s = 0.4
-    app.flow.idle_check_ms = 50
+    app.flow.desk_lock.idle_timeout_s = 0.4
+    app.flow.desk_lock.idle_check_ms = 50
 
     async def scenario() -> None:
         await app.sign_in(agent.account, PASSWORD)
