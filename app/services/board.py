@@ -185,6 +185,23 @@ class BoardService:
             return [OpenLine(r[0], r[1] or "", r[2])
                     for r in session.execute(_OPEN_OF, {"agent": agent_id})]
 
+    def customer_names(self, conversation_ids: Iterable[str]) -> dict[str, str]:
+        """Conversation id -> its customer's nickname, for those in the cache (the timeline)."""
+        ids = sorted(set(conversation_ids))
+        if not ids:
+            return {}
+        names: dict[str, str] = {}
+        with self.store.read() as session:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ", ".join(f":c{i}" for i in range(len(chunk)))
+                names.update(session.execute(text(
+                    "SELECT conversation.id, customer.nickname FROM conversation "
+                    "JOIN customer ON customer.id = conversation.customer_id "
+                    f"WHERE conversation.id IN ({marks})"),
+                    {f"c{i}": cid for i, cid in enumerate(chunk)}).all())
+        return names
+
     def problems(self, team_id: str, week_start: dt.date) -> list[ProblemLine]:
         """H13.4: the team's problem log for the week starting on `week_start` (company days)."""
         start = dt.datetime.combine(week_start, dt.time(), self.zone).timestamp()

@@ -108,7 +108,8 @@ class BoardActions:
         except BoardFailed as exc:
             dialog.show_error(self._fail_text(exc))
             return
-        dialog.show_page(page)
+        dialog.show_page(page, self.service.customer_names(
+            e.conversation_id for e in page.events if e.conversation_id))
 
     @asyncSlot()
     async def reassign_selected(self) -> None:

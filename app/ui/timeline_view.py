@@ -30,6 +30,9 @@ class TimelineModel(RowsModel[ActivityRow]):
     def key(self, row: ActivityRow) -> str:
         return f"{row.at}|{row.kind}|{row.conversation_id or ''}"
 
+    customers: dict[str, str] = {}
+    """Conversation id -> the customer's nickname (ids not in the cache show as #id)."""
+
     def set_rows(self, rows: Any) -> None:
         """Events may share a key (two at the same instant): always a reset."""
         self.beginResetModel()
@@ -44,7 +47,8 @@ class TimelineModel(RowsModel[ActivityRow]):
             key = f"timeline.kind.{row.kind}"
             return self.tr_(key) if key in CATALOG else row.kind
         detail, tr = row.detail, self.tr_
-        parts = [f"#{row.conversation_id[:8]}"] if row.conversation_id else []
+        parts = [self.customers.get(row.conversation_id) or f"#{row.conversation_id[:8]}"
+                 ] if row.conversation_id else []
         if row.kind == "presence" and detail.get("status"):
             parts.append(tr("timeline.presence", before=_state(tr, detail.get("previous")),
                             after=_state(tr, detail.get("status"))))
@@ -85,7 +89,8 @@ class TimelineDialog(QDialog):
         layout.addWidget(self.table)
         self.resize(640, 520)
 
-    def show_page(self, page: ActivityPage) -> None:
+    def show_page(self, page: ActivityPage, customers: dict[str, str] | None = None) -> None:
+        self.model.customers = dict(customers or {})
         self.model.set_rows(page.events)
         self.status.setText("" if page.events else self.tr_("timeline.empty"))
         self.status.setVisible(not page.events)

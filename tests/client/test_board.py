@@ -389,3 +389,45 @@ def test_live_counts_from_the_cache_breaches_waits_queue_and_overdue_items(tmp_p
         assert view.snapshot_at is None and not view.offline  # no server state yet
     finally:
         store.close()
+
+
+def test_the_timeline_names_the_customer_of_each_conversation(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """H13.3: a lead reads 接入会话 · 宝妈小李, not a conversation id; one the cache does not
+    hold still shows its short id."""
+    from app.i18n import Tr
+    from app.models.store import open_store
+    from app.services.board import BoardService
+    from app.ui.theme import LIGHT
+    from bench.board_bench import apply_rows, conversation_row
+    from kefu_protocol.board import ActivityPage, ActivityRow
+    from kefu_protocol.wire import Change
+
+    store = open_store(tmp_path / "cache.db")
+    try:
+        team, customer, known, unknown = (str(uuid.uuid4()) for _ in range(4))
+        now = dt.datetime.now(dt.UTC).timestamp()
+        apply_rows(store, [
+            Change(entity="customer", op="upsert", id=customer, data={
+                "id": customer, "team_id": team, "nickname": "宝妈小李", "vip_level": 0,
+                "version": 1}),
+            Change(entity="conversation", op="upsert", id=known, data=conversation_row(
+                known, team, "a", state="open", created=now, awaiting=None,
+                nickname_of=customer)),
+        ])
+        service = BoardService(store, run_db=None, agent_id="lead", role="lead",
+                               team_ids=[team], keeper=None,  # type: ignore[arg-type]
+                               make_client=None, poke=lambda: None)  # type: ignore[arg-type]
+        page = ActivityPage(agent_id="a", events=[
+            ActivityRow(at="2026-12-02T01:00:00+00:00", kind="accepted", conversation_id=known),
+            ActivityRow(at="2026-12-02T01:05:00+00:00", kind="closed", conversation_id=unknown),
+        ])
+        dialog = TimelineDialog(Tr("zh"), LIGHT, agent_name="小甲")
+        qtbot.addWidget(dialog)
+        dialog.show_page(page, service.customer_names([known, unknown]))
+        model = dialog.model
+        details = [model.data(model.index(r, 2)) for r in range(model.rowCount())]
+        assert details == ["宝妈小李", f"#{unknown[:8]}"]
+    finally:
+        store.close()
