@@ -19,6 +19,8 @@ class Series:
     name: str
     values: tuple[float | None, ...]
     colour: str
+    fmt: Callable[[float], str] | None = None
+    """The bar's value label; None: the chart's."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def paint_chart(painter: QPainter, rect: QRectF, spec: ChartSpec, palette: Palet
                 painter.fillRect(QRectF(left, bar_y + 1, width, BAR_H - 2), QColor(s.colour))
                 painter.setPen(muted)
                 painter.drawText(QRectF(left + width + 3, bar_y - 2, value_w, BAR_H + 4),
-                                 Qt.AlignmentFlag.AlignVCenter, spec.fmt(value))
+                                 Qt.AlignmentFlag.AlignVCenter, (s.fmt or spec.fmt)(value))
             bar_y += BAR_H
     bottom = top + len(spec.labels) * (group + GAP)
     axis = QPen(QColor(palette.divider))
@@ -144,5 +146,6 @@ class BarChart(QWidget):
         painter.end()
 
 
-def series(name: str, values: Sequence[float | None], index: int) -> Series:
-    return Series(name, tuple(values), SERIES_COLOURS[index % len(SERIES_COLOURS)])
+def series(name: str, values: Sequence[float | None], index: int,
+           fmt: Callable[[float], str] | None = None) -> Series:
+    return Series(name, tuple(values), SERIES_COLOURS[index % len(SERIES_COLOURS)], fmt)

@@ -93,7 +93,7 @@ def chart_specs(tr: Tr, report: MetricsReport, standard_s: int | None) -> list[C
                   (series(tr("metrics.col.csat"), [a.csat_avg for a in agents], 2),
                    series(tr("chart.conversion"),
                           [None if a.conversion_rate is None else a.conversion_rate * 5
-                           for a in agents], 3)),
+                           for a in agents], 3, fmt=lambda v: f"{v / 5:.0%}")),
                   maximum=5.0, fmt=lambda v: f"{v:.1f}"),
     ]
 

@@ -81,6 +81,9 @@ def test_table_and_charts_show_the_report(qtbot: QtBot, workers: Workers) -> Non
     assert served.labels == ("王晓敏", "李娜") and served.series[0].values == (40.0, 25.0)
     assert speed.reference == 30.0 and speed.series[1].values == (28.0, 95.0)
     assert csat.series[0].values == (4.5, 3.2)
+    conversion = csat.series[1]  # drawn on the 1-5 scale, labelled as the rate it is
+    assert conversion.fmt is not None and [conversion.fmt(v) for v in conversion.values if v] \
+        == ["25%", "8%"]
     assert "首次响应" in speed.title and "30" in speed.title
     widget.show()
     for chart in widget.charts:  # the first series' bars are there, in its colour
