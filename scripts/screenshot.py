@@ -80,6 +80,11 @@ async def _lead(flow, window, out: Path) -> None:  # type: ignore[no-untyped-def
     from app.ui.handover_dialog import HandoverDialog
 
     shift = window.shift
+    incoming = shift.incoming_dialog  # the demo's night shift handed over to 王晓敏 (H13.2)
+    if incoming is not None and incoming.isVisible():
+        await asyncio.sleep(0.4)
+        incoming.grab().save(str(out / "handover-incoming.png"))
+        incoming.close()
     dialog = HandoverDialog(flow.tr_, shift.ws.handovers.draft(), shift.ws.handovers.customers(),
                             window)
     dialog.show()
@@ -179,7 +184,7 @@ def main() -> int:
     shell.close()
     demo.stop()
     print(f"saved login, main-window (+1280x720), search, transfer, themes, settings, "
-          f"handover-form, board (+timeline), metrics in {out}")
+          f"handover-incoming, handover-form, board (+timeline), metrics in {out}")
     return 0
 
 

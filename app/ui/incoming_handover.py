@@ -45,7 +45,7 @@ class IncomingHandoverDialog(QDialog):
         self.tree.setColumnCount(5)
         self.tree.setHeaderLabels([tr("handover.col.item"), tr("handover.col.customer"),
                                    tr("handover.col.due"), tr("handover.col.state"), ""])
-        self.tree.setColumnWidth(0, 300)
+        self.tree.setColumnWidth(0, 420)
         self.tree.setColumnWidth(2, 110)
         self.tree.setColumnWidth(3, 130)
         self.buttons: dict[tuple[str, int], dict[str, QPushButton]] = {}
@@ -59,7 +59,7 @@ class IncomingHandoverDialog(QDialog):
         close = QPushButton(tr("handover.close"))
         close.clicked.connect(self.accept)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
-        self.resize(820, 520)
+        self.resize(960, 520)
         self.refresh()
 
     def _filters(self) -> QHBoxLayout:
@@ -128,6 +128,7 @@ class IncomingHandoverDialog(QDialog):
                                    text=item.text or item.customer_name,
                                    to=item.to_agent_name), item.customer_name,
                                 local_time(item.due_at), state])
+        line.setToolTip(0, line.text(0))  # long to-dos are cut in the column
         top.addChild(line)
         cell = QWidget()
         row = QHBoxLayout(cell)
