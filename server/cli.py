@@ -1,10 +1,11 @@
-"""`kefudesk-server`: serve the API, run migrations, load demo data."""
+"""`kefudesk-server`: serve the API, run migrations, load demo data, import shop data."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -29,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         ("serve", "run the HTTP API"),
         ("migrate", "upgrade the schema"),
         ("reset-epoch", "after restoring a backup: make every client rebuild its cache"),
+        ("import", "load products, orders, logistics events, KB entries (CSV/JSON)"),
     )
     for name, help_text in commands:
         cmd = sub.add_parser(name, help=help_text)
@@ -39,7 +41,34 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=os.environ.get("KEFU_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("KEFU_PORT", "8640")))
     serve.add_argument("--log-level", default=os.environ.get("KEFU_LOG_LEVEL", "info"))
+    shop = sub.choices["import"]
+    shop.add_argument("--company", help="company domain (default: the only company)")
+    shop.add_argument("--team", help="team name for orders and new customers (default: first)")
+    shop.add_argument("--kind", choices=("products", "orders", "logistics", "kb"),
+                      help="kind of every FILE (default: from the file name)")
+    shop.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
+
+
+def run_import(db: Database, args: argparse.Namespace) -> int:
+    """Prints created/updated counts; exit 2 with `file:line: reason` and nothing written."""
+    from server.shop_import import import_files
+    from server.shop_rows import ImportFailed
+
+    try:
+        report = import_files(db, args.files, company=args.company, team=args.team,
+                              kind=args.kind)
+    except ImportFailed as failed:
+        for error in failed.errors[:200]:
+            print(error, file=sys.stderr)
+        if len(failed.errors) > 200:
+            print(f"… {len(failed.errors) - 200} more", file=sys.stderr)
+        print("nothing was imported", file=sys.stderr)
+        return 2
+    for kind, counts in report.counts.items():
+        print(f"{kind}: {counts.created} created, {counts.updated} updated, "
+              f"{counts.unchanged} unchanged")
+    return 0
 
 
 def prepare(url: str | None, *, demo: bool) -> Database:
@@ -62,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "reset-epoch":
         log.info("new epoch %s: clients push their outbox, then rebuild", new_epoch(db))
         return 0
+    if args.command == "import":
+        return run_import(db, args)
     if args.command == "migrate":
         log.info("database at %s is up to date", db.engine.url.render_as_string(hide_password=True))
         return 0
