@@ -1,0 +1,174 @@
+"""The shop data import (issue 8): CSV/JSON of each kind, idempotent upserts, all-or-nothing
+with `file:line` errors, fed to the team's desks only; ImportedPlatform's state machine (H5.1)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from server import models as m
+from server.cli import main
+from server.shop_import import import_files
+from server.shop_platform import IllegalTransition, ImportedPlatform
+from server.shop_rows import ImportFailed
+from tests.support.api import AgentClient
+from tests.support.server_proc import ServerProcess
+from tests.support.world import PASSWORD, CompanyRef, World
+
+BOM = "\ufeff"
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _shop(folder: Path, *, price: str = "89.00") -> list[Path]:
+    """One file of each kind: CSV with BOM and key=value cells, JSON lists."""
+    products = _write(folder, "products.csv", BOM + "sku,name,price,specs,promotion\n"
+                      f"A001,保温杯,{price},容量=500ml;颜色=白,满99减10\n"
+                      'A002,水壶,12.5,"{""容量"": ""1L""}",\n')
+    orders = _write(folder, "orders.json", json.dumps([
+        {"order_no": "DD1001", "customer": "张三", "status": "已付款", "total": "101.50",
+         "payment_method": "支付宝", "address": "浙江省杭州市西湖区文三路1号",
+         "lines": "A001=1;A002=1"},
+        {"order_no": "DD1002", "customer": "李四", "status": "已发货", "total": 12.5,
+         "lines": [{"sku": "A002", "qty": 1}]},
+    ], ensure_ascii=False))
+    logistics = _write(folder, "logistics.csv", "order_no,at,carrier,tracking_no,status,detail\n"
+                       "DD1002,2024-06-01T10:00:00+08:00,顺丰,SF123,已揽收,杭州转运中心\n")
+    kb = _write(folder, "kb.json", json.dumps([
+        {"category": "售后", "title": "七天无理由退货", "body": "签收后七天内可申请退货",
+         "keywords": "退货;七天"}], ensure_ascii=False))
+    return [products, orders, logistics, kb]
+
+
+def _latest(agent: AgentClient, entity: str) -> dict[str, dict[str, Any]]:
+    """Every row of `entity` the agent's pulls deliver, newest version per id."""
+    rows: dict[str, dict[str, Any]] = {}
+    for change in agent.pull_all():
+        if change["entity"] == entity and change["op"] == "upsert":
+            rows[change["id"]] = change["data"]
+    return rows
+
+
+def _count(world: World, model: Any, **where: Any) -> int:
+    with world.db.read() as session:
+        query = select(func.count()).select_from(model)
+        for key, value in where.items():
+            query = query.where(getattr(model, key) == value)
+        return int(session.scalar(query) or 0)
+
+
+def test_each_kind_imports_and_reaches_the_teams_desk_only(
+    server: ServerProcess, world: World, tmp_path: Path
+) -> None:
+    company, stranger_co = world.company(), world.company()
+    agent = AgentClient(server.url, world.agent(company).account, PASSWORD)
+    other_team = AgentClient(server.url, world.agent(
+        company, team_id=company.other_team_id).account, PASSWORD)
+    stranger = AgentClient(server.url, world.agent(stranger_co).account, PASSWORD)
+    for desk in (agent, other_team, stranger):
+        desk.pull_all()  # connected desks: what follows arrives through the feed
+    report = import_files(world.db, _shop(tmp_path), company=company.domain, team="售前组")
+    assert {k: (c.created, c.updated) for k, c in report.counts.items()} == {
+        "products": (2, 0), "orders": (2, 0), "logistics": (1, 0), "kb": (1, 0)}
+    orders = {o["order_no"]: o for o in _latest(agent, "order").values()}
+    assert orders["DD1001"]["total_cents"] == 10150 and orders["DD1002"]["total_cents"] == 1250
+    assert orders["DD1001"]["lines"] == [{"sku": "A001", "qty": 1}, {"sku": "A002", "qty": 1}]
+    assert "address" not in orders["DD1001"] and orders["DD1001"]["address_masked"]
+    agent.cursor = ""
+    everything = agent.pull_all()
+    kinds = {c["entity"] for c in everything}
+    assert {"order", "product", "logistics_event", "kb_entry", "customer"} <= kinds
+    products = {c["data"]["sku"]: c["data"] for c in everything if c["entity"] == "product"}
+    assert products["A001"]["specs"] == {"容量": "500ml", "颜色": "白"}
+    assert products["A002"]["price_cents"] == 1250
+    nicknames = {c["data"]["nickname"] for c in everything if c["entity"] == "customer"}
+    assert {"张三", "李四"} <= nicknames
+    assert _latest(other_team, "order") == {}, "orders are team-scoped"
+    assert _latest(stranger, "order") == {} and _latest(stranger, "product") == {}
+
+
+def test_reimport_is_idempotent_and_updates_what_changed(
+    world: World, tmp_path: Path
+) -> None:
+    company = world.company()
+    import_files(world.db, _shop(tmp_path), company=company.domain)
+    feed_rows = _count(world, m.ChangeLog)
+    again = import_files(world.db, _shop(tmp_path), company=company.domain)
+    assert all(c.created == 0 and c.updated == 0 for c in again.counts.values())
+    assert _count(world, m.ChangeLog) == feed_rows, "nothing unchanged goes to the feed"
+    changed = import_files(world.db, _shop(tmp_path, price="79.90"), company=company.domain)
+    assert (changed.counts["products"].created, changed.counts["products"].updated) == (0, 1)
+    with world.db.read() as session:
+        cup = session.scalars(select(m.Product).where(
+            m.Product.company_id == company.id, m.Product.sku == "A001")).one()
+        assert (cup.price_cents, cup.version) == (7990, 2)
+    assert _count(world, m.Order, company_id=company.id) == 2
+    assert _count(world, m.Customer, company_id=company.id) == 2
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ("DD9,王五,已付款,10.00", ""),  # the good row that must not be written either
+    ("DD10,王五,已发出,10.00", "unknown status"),
+    ("DD11,王五,已付款,10.005", "bad amount"),
+    ("DD12,王五,已付款,", "missing total"),
+])
+def test_a_bad_row_fails_with_its_line_and_writes_nothing(
+    world: World, tmp_path: Path, line: str, reason: str
+) -> None:
+    company = world.company()
+    path = _write(tmp_path, "orders.csv",
+                  "order_no,customer,status,total\nDD8,王五,已付款,1.00\n" + line + "\n")
+    if not reason:
+        import_files(world.db, [path], company=company.domain)
+        assert _count(world, m.Order, company_id=company.id) == 2
+        return
+    with pytest.raises(ImportFailed) as failed:
+        import_files(world.db, [path], company=company.domain)
+    assert failed.value.errors[0].startswith(f"{path}:3: {reason}")
+    assert _count(world, m.Order, company_id=company.id) == 0
+    assert _count(world, m.Customer, company_id=company.id) == 0
+
+
+def test_cli_prints_counts_and_exits_2_on_errors(
+    world: World, tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    company = world.company()
+    shop = _shop(tmp_path)
+    bad = _write(tmp_path, "logistics_bad.csv", "order_no,at,carrier,tracking_no,status\n"
+                 "DD404,2024-06-01T10:00:00,顺丰,SF1,已揽收\n")
+    args = ["import", "--database-url", database_url, "--company", company.domain]
+    assert main([*args, *map(str, shop[:2]), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:2: unknown order 'DD404'" in err and "nothing was imported" in err
+    assert _count(world, m.Product, company_id=company.id) == 0, "one transaction for all files"
+    assert main([*args, *map(str, shop)]) == 0
+    assert "orders: 2 created, 0 updated" in capsys.readouterr().out
+
+
+def test_imported_platform_fetches_and_pushes_through_the_state_machine_h5_1(
+    server: ServerProcess, world: World, tmp_path: Path
+) -> None:
+    company: CompanyRef = world.company()
+    import_files(world.db, _shop(tmp_path), company=company.domain)
+    agent = AgentClient(server.url, world.agent(company).account, PASSWORD)
+    agent.pull_all()
+    platform = ImportedPlatform(world.db)
+    record = platform.fetch_order(company.id, "DD1001")
+    assert record is not None and (record.status, record.total_cents) == ("已付款", 10150)
+    assert platform.fetch_order(world.company().id, "DD1001") is None
+    with pytest.raises(IllegalTransition, match="已付款 → 已完成"):
+        platform.push_status(company.id, "DD1001", "已完成", note="")
+    platform.push_status(company.id, "DD1001", "已发货", note="顺丰 SF9")
+    shipped = platform.fetch_order(company.id, "DD1001")
+    assert shipped is not None and shipped.status == "已发货"
+    assert shipped.history[-1]["note"] == "顺丰 SF9"
+    pushed = list(_latest(agent, "order").values())
+    assert [(o["status"], o["version"]) for o in pushed] == [("已发货", 2)]
