@@ -5,7 +5,8 @@
 Fills a cache through the feed's apply (no server) with generated Chinese entries, then
 measures, as the median and p95 over `runs` calls each:
 
-1. the first call after a change: the in-memory index is (re)built from the records;
+1. the first call: the in-memory index is built from the records; the first call after one
+   entry changed (only that row is read again; the ranked haystacks are joined anew);
 2. search for 1-, 2- and 4-character queries (a mix of common and rare ones; limit 20);
 3. the same with a category filter;
 4. suggest() for a customer's message.
@@ -89,7 +90,10 @@ def main() -> None:
         fill(store, rows)
         print(f"filled {len(rows)} entries in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         kb = KnowledgeService(store)
-        results: list[tuple[str, list[float], str]] = []
+        t0 = time.perf_counter()
+        kb.search("退款")
+        results: list[tuple[str, list[float], str]] = [
+            ("first search (index built)", [(time.perf_counter() - t0) * 1000], "once")]
         rebuilds = []
         for n in range(max(3, args.runs // 20)):
             row = dict(rows[n], use_count=rows[n]["use_count"] + 1, version=2 + n)
@@ -97,7 +101,7 @@ def main() -> None:
             t0 = time.perf_counter()
             kb.search("退款")
             rebuilds.append((time.perf_counter() - t0) * 1000)
-        results.append(("first search after a change (rebuild)", rebuilds, "once per change"))
+        results.append(("first search after one entry changed", rebuilds, "once per change"))
         for size, queries in QUERIES.items():
             calls: list[Callable[[], object]] = [
                 (lambda q=q: kb.search(q)) for q in queries]  # type: ignore[misc]

@@ -7,6 +7,8 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import select, text
@@ -45,12 +47,19 @@ class KbHit:
 
 @dataclass(frozen=True)
 class _Entry:
+    """A record as searched: its folded fields and suggestion terms, kept across rebuilds."""
+
     id: str
+    version: int
     category: str
     title: str
     body: str
     keywords: tuple[str, ...]
     use_count: int
+    folded_title: str
+    folded_keywords: str
+    folded_body: str
+    terms: frozenset[str]
 
 
 class _Haystack:
@@ -58,11 +67,7 @@ class _Haystack:
     all of them, and a match's offset names its entry."""
 
     def __init__(self, values: list[str]) -> None:
-        self.starts: list[int] = []
-        at = 0
-        for value in values:
-            self.starts.append(at)
-            at += len(value) + 1
+        self.starts = [0, *accumulate(len(v) + 1 for v in values)][:len(values)]
         self.text = _GAP.join(values)
 
     def entries(self, needle: str) -> Iterator[int]:
@@ -82,17 +87,22 @@ class _Index:
     def __init__(self, entries: list[_Entry]) -> None:
         self.entries = sorted(entries, key=lambda e: (-e.use_count, e.title, e.id))
         self.position = {e.id: n for n, e in enumerate(self.entries)}
-        self.titles = _Haystack([fold(e.title) for e in self.entries])
-        self.keywords = _Haystack([_SEP.join(fold(k) for k in e.keywords)
-                                   for e in self.entries])
-        self.bodies = _Haystack([fold(e.body) for e in self.entries])
-        self.terms: dict[str, set[int]] = {}
+        self.titles = _Haystack([e.folded_title for e in self.entries])
+        self.keywords = _Haystack([e.folded_keywords for e in self.entries])
+        self.bodies = _Haystack([e.folded_body for e in self.entries])
+
+    @cached_property
+    def terms(self) -> dict[str, list[int]]:
+        """Suggestion terms -> entry positions (built on the first suggestion only)."""
+        terms: dict[str, list[int]] = {}
         for n, e in enumerate(self.entries):
-            words = {fold(w) for w in _WORDS.findall(e.title) if len(w) >= 2}
-            for term in {fold(k).strip() for k in e.keywords} | words:
-                if term and len(term) <= MAX_TERM:
-                    self.terms.setdefault(term, set()).add(n)
-        self.longest = max((len(t) for t in self.terms), default=0)
+            for term in e.terms:
+                terms.setdefault(term, []).append(n)
+        return terms
+
+    @cached_property
+    def longest(self) -> int:
+        return max((len(t) for t in self.terms), default=0)
 
 
 class KnowledgeService:
@@ -102,6 +112,7 @@ class KnowledgeService:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._entries: dict[str, _Entry] = {}
         self._index: _Index | None = None
         self._signature: tuple[Any, ...] | None = None
 
@@ -166,9 +177,8 @@ class KnowledgeService:
     def touched(self, record_ids: set[str]) -> bool:
         """Does a pulled page's set of record ids name a cached entry (or one now gone)? The
         index is rebuilt on the next call either way when the rows changed."""
-        index = self._index
-        if index is not None and any(rid in index.position for rid in record_ids):
-            self._index = None
+        if any(rid in self._entries for rid in record_ids):
+            self._forget(record_ids)
             return True
         ids = sorted(record_ids)
         with self.store.read() as session:
@@ -176,32 +186,57 @@ class KnowledgeService:
                 if session.scalar(select(Record.id).where(
                         Record.entity == ENTITY, Record.id.in_(ids[start:start + 500]))
                         .limit(1)):
-                    self._index = None
+                    self._forget(record_ids)
                     return True
         return False
 
+    def _forget(self, record_ids: set[str]) -> None:
+        """Reads these entries again on the next call (even at an unchanged version)."""
+        for rid in record_ids:
+            self._entries.pop(rid, None)
+        self._index = None
+        self._signature = None
+
     def _current(self) -> _Index:
+        """The index, rebuilt when the kb rows changed: only added or re-versioned rows are
+        read and folded again (the rest are kept), then the ranked haystacks are joined."""
         with self.store.read() as session:
             signature = tuple(session.execute(_SIGNATURE).one())
-            if self._index is None or signature != self._signature:
-                rows = session.scalars(select(Record.data).where(Record.entity == ENTITY)).all()
-                self._index = _Index([_entry(row) for row in rows if isinstance(row, dict)])
-                self._signature = signature
+            if self._index is not None and signature == self._signature:
+                return self._index
+            versions = {rid: int(v or 0) for rid, v in session.connection().exec_driver_sql(
+                "SELECT id, version FROM record WHERE entity = 'kb_entry'")}
+            self._entries = {rid: e for rid, e in self._entries.items()
+                             if versions.get(rid) == e.version}
+            stale = sorted(rid for rid in versions if rid not in self._entries)
+            for start in range(0, len(stale), 500):
+                for rid, version, data in session.execute(
+                        select(Record.id, Record.version, Record.data).where(
+                            Record.entity == ENTITY, Record.id.in_(stale[start:start + 500]))):
+                    if isinstance(data, dict):
+                        self._entries[rid] = _entry(rid, int(version or 0), data)
+            self._index = _Index(list(self._entries.values()))
+            self._signature = signature
         return self._index
 
 
-def _entry(data: dict[str, Any]) -> _Entry:
-    keywords = data.get("keywords") or []
+def _entry(rid: str, version: int, data: dict[str, Any]) -> _Entry:
+    raw = data.get("keywords") or []
+    keywords = tuple(str(k) for k in raw if str(k).strip()) if isinstance(raw, list) else ()
+    title = str(data.get("title") or "")
+    terms = {fold(w) for w in _WORDS.findall(title) if len(w) >= 2}
+    terms |= {fold(k).strip() for k in keywords}
     return _Entry(
-        id=str(data.get("id", "")), category=str(data.get("category") or ""),
-        title=str(data.get("title") or ""), body=str(data.get("body") or ""),
-        keywords=tuple(str(k) for k in keywords if str(k).strip())
-        if isinstance(keywords, list) else (),
-        use_count=int(data.get("use_count") or 0))
+        id=rid, version=version, category=str(data.get("category") or ""), title=title,
+        body=str(data.get("body") or ""), keywords=keywords,
+        use_count=int(data.get("use_count") or 0), folded_title=fold(title),
+        folded_keywords=_SEP.join(fold(k) for k in keywords),
+        folded_body=fold(str(data.get("body") or "")),
+        terms=frozenset(t for t in terms if t and len(t) <= MAX_TERM))
 
 
 def _hit(entry: _Entry, needle: str) -> KbHit:
-    found = fold(entry.body).find(needle) if needle else -1
+    found = entry.folded_body.find(needle) if needle else -1
     shown, at = snippet(entry.body, max(found, 0), len(needle) if found >= 0 else 0)
     return KbHit(id=entry.id, category=entry.category, title=entry.title, body=entry.body,
                  snippet=shown, use_count=entry.use_count, keywords=entry.keywords,
