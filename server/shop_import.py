@@ -26,6 +26,7 @@ from server.mutations.base import bump
 from server.shop_rows import KINDS, ImportFailed, Row, infer_kind, load_file
 
 _BATCH = 2000
+_CHUNK = 5000  # ids per IN (…), under SQLite's bound-parameter limit
 
 
 @dataclass
@@ -178,9 +179,11 @@ class _Importer:
         cid, tid = self.target.company_id, self.target.team_id
         known = {c.nickname: c.id for c in self.session.scalars(
             select(m.Customer).where(m.Customer.team_id == tid))}
-        ids = {c for c in (r.values["customer_id"] for r in rows) if c}
-        found = set(self.session.scalars(select(m.Customer.id).where(
-            m.Customer.company_id == cid, m.Customer.id.in_(ids)))) if ids else set()
+        ids = sorted({c for c in (r.values["customer_id"] for r in rows) if c})
+        found: set[str] = set()
+        for start in range(0, len(ids), _CHUNK):
+            found.update(self.session.scalars(select(m.Customer.id).where(
+                m.Customer.company_id == cid, m.Customer.id.in_(ids[start:start + _CHUNK]))))
         errors = [f"{r.where}: unknown customer_id {r.values['customer_id']!r}" for r in rows
                   if r.values["customer_id"] and r.values["customer_id"] not in found]
         if errors:
@@ -207,9 +210,9 @@ class _Importer:
             raise ImportFailed(errors)
         ids = [o.id for o in orders.values()]
         existing: dict[Any, Any] = {}
-        for start in range(0, len(ids), 5000):
+        for start in range(0, len(ids), _CHUNK):
             for event in self.session.scalars(select(m.LogisticsEvent).where(
-                    m.LogisticsEvent.order_id.in_(ids[start:start + 5000]))):
+                    m.LogisticsEvent.order_id.in_(ids[start:start + _CHUNK]))):
                 existing[(event.order_id, event.at.timestamp(), event.status)] = event
         prepared = []
         for row in rows:

@@ -78,6 +78,16 @@ def money_cents(value: Any) -> int:
     return int(Decimal(text) * 100)
 
 
+def _json_cell(text: str, kind: type, wrong: str) -> Any:
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RowError(f"bad JSON: {exc.msg}") from exc
+    if not isinstance(parsed, kind):
+        raise RowError(wrong)
+    return parsed
+
+
 def mapping(value: Any) -> dict[str, Any]:
     """A JSON object, or `key=value;key=value`."""
     if isinstance(value, dict):
@@ -86,13 +96,7 @@ def mapping(value: Any) -> dict[str, Any]:
     if not text:
         return {}
     if text.startswith("{"):
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RowError(f"bad JSON: {exc.msg}") from exc
-        if not isinstance(parsed, dict):
-            raise RowError("expected a JSON object")
-        return parsed
+        return _json_cell(text, dict, "expected a JSON object")
     out: dict[str, Any] = {}
     for part in filter(None, (p.strip() for p in text.split(";"))):
         key, sep, val = part.partition("=")
@@ -108,13 +112,7 @@ def order_lines(value: Any) -> list[Any]:
         return value
     text = str(value or "").strip()
     if text.startswith("["):
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RowError(f"bad JSON: {exc.msg}") from exc
-        if not isinstance(parsed, list):
-            raise RowError("lines must be a JSON list")
-        return parsed
+        return _json_cell(text, list, "lines must be a JSON list")
     lines = []
     for sku, qty in mapping(text).items():
         if not str(qty).isdigit():

@@ -3,6 +3,7 @@ with `file:line` errors, fed to the team's desks only; ImportedPlatform's state 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,37 @@ def test_reimport_is_idempotent_and_updates_what_changed(
         assert (cup.price_cents, cup.version) == (7990, 2)
     assert _count(world, m.Order, company_id=company.id) == 2
     assert _count(world, m.Customer, company_id=company.id) == 2
+
+
+def test_the_other_format_of_each_kind_and_existing_customers_by_id(
+    world: World, tmp_path: Path
+) -> None:
+    company = world.company()
+    customer_id, _order_id, _no = world.customer_with_order(company)
+    products = _write(tmp_path, "products.json", json.dumps([
+        {"sku": "B1", "name": "茶叶", "price": 58, "specs": {"产地": "杭州"}}], ensure_ascii=False))
+    orders = _write(tmp_path, "orders.csv", "order_no,customer_id,status,total,lines\n"
+                    f'DD2001,{customer_id},待付款,58.00,"[{{""sku"": ""B1"", ""qty"": 1}}]"\n')
+    events = _write(tmp_path, "logistics.json", json.dumps([
+        {"order_no": "DD2001", "at": "2024-06-02T09:00:00", "carrier": "中通",
+         "tracking_no": "ZT1", "status": "已揽收"}], ensure_ascii=False))
+    kb = _write(tmp_path, "faq.csv",
+                "category,title,body,keywords\n物流,几天到货,一般三天,到货，物流\n")
+    report = import_files(world.db, [products, orders, events], company=company.domain)
+    assert all(c.created == 1 for c in report.counts.values())
+    assert import_files(world.db, [kb], company=company.domain, kind="kb").counts["kb"].created == 1
+    with world.db.read() as session:
+        order = session.scalars(select(m.Order).where(m.Order.order_no == "DD2001")).one()
+        assert (order.customer_id, order.lines) == (customer_id, [{"sku": "B1", "qty": 1}])
+        event = session.scalars(select(m.LogisticsEvent).where(
+            m.LogisticsEvent.order_id == order.id)).one()
+        assert event.at.utcoffset() == dt.timedelta(0) and event.at.hour == 1, "read as +08:00"
+        entry = session.scalars(select(m.KbEntry).where(m.KbEntry.company_id == company.id)).one()
+        assert entry.keywords == ["到货", "物流"]
+    unknown = _write(tmp_path, "orders_bad.csv", "order_no,customer_id,status,total\n"
+                     "DD2002,no-such-customer,待付款,1.00\n")
+    with pytest.raises(ImportFailed, match=r"orders_bad.csv:2: unknown customer_id"):
+        import_files(world.db, [unknown], company=company.domain)
 
 
 @pytest.mark.parametrize(("line", "reason"), [
