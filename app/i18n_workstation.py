@@ -126,6 +126,7 @@ WORKSTATION_TEXT: dict[str, tuple[str, str]] = {
     "customer.history": ("历史会话", "Earlier conversations"),
     "customer.past_line": ("{date} {state}：{text}", "{date} {state}: {text}"),
     "customer.orders": ("订单", "Orders"),
+    "side.customer": ("客户", "Customer"),
     "customer.order_line": ("{no} · {status} · {total}", "{no} · {status} · {total}"),
     "state.queued": ("排队中", "queued"),
     "state.open": ("进行中", "open"),

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QSplitter,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -29,7 +30,9 @@ from app.ui.chat_panel import ChatPanel
 from app.ui.conversation_actions import ConversationActions
 from app.ui.conversation_list import ConversationListModel, make_conversation_view
 from app.ui.customer_panel import CustomerPanel
+from app.ui.kb_desk import KbDesk
 from app.ui.list_header import ListHeader
+from app.ui.order_desk import OrderDesk
 from app.ui.search_dialog import SearchDialog, make_search_dialog
 from app.ui.settings_dialog import PageFactory
 from app.ui.status_area import StatusArea
@@ -61,6 +64,8 @@ class MainWindow(QMainWindow):
     auto_login_toggled = Signal(bool)
     """The agent switched auto-login for this desk on or off (H1.9)."""
     tool_requested = Signal(str)
+    conversation_opened = Signal(str)
+    """The agent opened a conversation (its id): side panels follow the customer in it."""
     pages_applied = Signal(object)
     """Each applied page (Applied), after the window's own views: for its other windows
     (the lead's board)."""
@@ -117,6 +122,13 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.shift = ShiftDesk(self)
         """Handover (H13.2), problem log (H13.4), the surge banner (H11.4), the board entry."""
+        self.side_tabs = QTabWidget()
+        """Right-hand side: the customer first; the order and knowledge desks add their tabs."""
+        self.side_tabs.addTab(self.customer_panel, tr("side.customer"))
+        self.order_desk = OrderDesk(self)
+        """Orders of the customer in the chat (H5): look up, details, status changes."""
+        self.kb_desk = KbDesk(self)
+        """The knowledge base beside the chat (H9): search, insert, suggested answers."""
         self._build_layout()
         self._build_commands()
         self.status = StatusArea(tr, self.statusBar(), self.banner)
@@ -163,7 +175,7 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(centre)
-        self.splitter.addWidget(self.customer_panel)
+        self.splitter.addWidget(self.side_tabs)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([300, 680, 300])
@@ -292,6 +304,7 @@ class MainWindow(QMainWindow):
         self._update_commands()
         self._show_customer()
         self._mark_read(conversation_id)
+        self.conversation_opened.emit(conversation_id)
 
     def refresh_current(self) -> None:
         if self.current is None:
