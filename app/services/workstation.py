@@ -13,6 +13,7 @@ from app.services.colleagues import ColleagueService
 from app.services.customers import CustomerService
 from app.services.handover import DEFAULT_ZONE, HandoverService
 from app.services.history import FetchOlder, HistoryService, RunDb
+from app.services.knowledge import KnowledgeService
 from app.services.phrases import PhraseService
 from app.services.problems import ProblemService
 from app.services.runtime import Runtime
@@ -35,6 +36,8 @@ class Workstation:
     phrases: PhraseService
     handovers: HandoverService
     problems: ProblemService
+    knowledge: KnowledgeService
+    """The knowledge base from the cache (H9), indexed in memory."""
     agent_id: str
     agent_name: str
     role: str
@@ -73,6 +76,7 @@ def workstation_for(runtime: Runtime) -> Workstation:
                                   poke=runtime.engine.poke, zone=zone),
         problems=ProblemService(store, agent_id=agent.id, team_id=agent.team_id,
                                 poke=runtime.engine.poke),
+        knowledge=KnowledgeService(store),
         agent_id=agent.id, agent_name=agent.name, role=agent.role, team_id=agent.team_id,
         timezone=zone, keeper=runtime.keeper, make_client=runtime.engine.make_client,
     )
