@@ -75,11 +75,21 @@ def render_script(template: str, *, agent: str = "", customer: str = "") -> str:
 
 
 # H10.2: permissions a role has by default; an agent row's `grants` adds single permissions.
-PERMISSIONS: tuple[str, ...] = ("customer.reveal", "team.configure")
-Permission = Literal["customer.reveal", "team.configure"]
+PERMISSIONS: tuple[str, ...] = (
+    "customer.reveal", "team.configure", "kb.edit", "order.refund_large", "tag.manage",
+    "phrase.team",
+)
+Permission = Literal[
+    "customer.reveal", "team.configure", "kb.edit", "order.refund_large", "tag.manage",
+    "phrase.team",
+]
 PERMISSION_LABELS_ZH: dict[str, str] = {
     "customer.reveal": "查看客户完整手机号、地址和身份证号",
     "team.configure": "修改本组响应标准和话术",
+    "kb.edit": "编辑知识库",
+    "order.refund_large": "退款/取消超过限额的订单",
+    "tag.manage": "管理标签库",
+    "phrase.team": "管理团队快捷短语",
 }
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "agent": frozenset(),
@@ -93,6 +103,13 @@ def has_permission(role: str, grants: list[str] | tuple[str, ...], permission: s
     """The role's default or an explicit grant (agent row fields `role` and `grants`)."""
     return permission in ROLE_PERMISSIONS.get(role, frozenset()) or permission in grants
 
+
+# H10.2/H5.3: refunding or cancelling an order whose total is above this (¥500) needs the
+# permission order.refund_large; cancelling is allowed CANCEL_WINDOW_HOURS after the order.
+REFUND_LIMIT_CENTS = 50000
+CANCEL_WINDOW_HOURS = 24
+# order.transition into one of these on an order above REFUND_LIMIT_CENTS needs the permission.
+REFUND_STATUSES: tuple[str, ...] = ("退款中", "已退款", "已取消")
 
 # H3.4: the previous owner may pull a transferred conversation back ("撤回") this long after
 # the transfer (`conversation.transfer` to themselves); later it is `undo_expired`.
@@ -350,6 +367,74 @@ class OrderTransition(Strict):
     from_status: Annotated[str, StringConstraints(max_length=20)] | None = None
 
 
+OrderNoteText = Annotated[str, StringConstraints(max_length=500)]
+
+
+class OrderChangeAddress(Strict):
+    """H5.3: only before shipping (待付款, 已付款); else `address_locked_after_shipping`."""
+
+    order_id: Uuid
+    address: Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=r"\S")]
+
+
+class OrderCancel(Strict):
+    """H5.3: in 待付款/已付款 within CANCEL_WINDOW_HOURS of created_at (`cancel_window_passed`)."""
+
+    order_id: Uuid
+    reason: ReasonText
+
+
+class OrderIntercept(Strict):
+    """H5.3: an interception request to the carrier, only once shipped (`intercept_not_shipped`)."""
+
+    order_id: Uuid
+    reason: ReasonText
+
+
+class OrderFlag(Strict):
+    """H5.4: the little red flag (插小红旗) and its note, visible to colleagues."""
+
+    order_id: Uuid
+    flagged: bool
+    note: OrderNoteText = ""
+
+
+# H5.2: returns and exchanges. A case starts 待审核; a 退货 ends 已退款, a 换货 ends 已换货.
+RETURN_KINDS: tuple[str, ...] = ("退货", "换货")
+RETURNABLE_ORDER_STATUSES: tuple[str, ...] = ("已发货", "已签收", "已完成")
+RETURN_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "待审核": ("已同意", "已拒绝"),
+    "已同意": ("已寄回",),
+    "已寄回": ("已退款", "已换货"),
+    "已拒绝": (),
+    "已退款": (),
+    "已换货": (),
+}
+RETURN_FINAL_STATUS: dict[str, str] = {"退货": "已退款", "换货": "已换货"}
+
+
+class ReturnItem(Strict):
+    sku: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    qty: Annotated[int, Field(ge=1, le=10000)]
+
+
+class ReturnCreate(Strict):
+    id: Uuid
+    order_id: Uuid
+    kind: Literal["退货", "换货"]
+    reason: ReasonText
+    items: Annotated[list[ReturnItem], Field(min_length=1, max_length=200)]
+    note: OrderNoteText = ""
+
+
+class ReturnUpdate(Strict):
+    """Moves a return case along RETURN_TRANSITIONS (`illegal_transition` otherwise)."""
+
+    id: Uuid
+    status: Annotated[str, StringConstraints(max_length=20)]
+    note: OrderNoteText = ""
+
+
 HandoverKind = Literal["conversation", "todo", "prospect", "callback", "note"]
 HANDOVER_KINDS: tuple[str, ...] = ("conversation", "todo", "prospect", "callback", "note")
 
@@ -535,6 +620,12 @@ MUTATION_ARGS: dict[str, type[Strict]] = {
     "note.add": NoteAdd,
     "note.edit": NoteEdit,
     "order.transition": OrderTransition,
+    "order.change_address": OrderChangeAddress,
+    "order.cancel": OrderCancel,
+    "order.intercept": OrderIntercept,
+    "order.flag": OrderFlag,
+    "return.create": ReturnCreate,
+    "return.update": ReturnUpdate,
     "handover.create": HandoverCreate,
     "handover.ack": HandoverAck,
     "presence.set": PresenceSet,
@@ -556,7 +647,8 @@ MUTATION_ARGS: dict[str, type[Strict]] = {
 
 # Entities that appear in the feed and in bootstrap, in bootstrap order (parents first).
 ENTITIES: tuple[str, ...] = (
-    "team", "agent", "tag", "customer", "product", "order", "logistics_event", "kb_entry",
+    "team", "agent", "tag", "customer", "product", "order", "return_case", "logistics_event",
+    "kb_entry",
     "shift", "conversation", "message", "note", "handover", "setting", "quick_phrase",
     "problem", "surge",
 )
@@ -573,6 +665,12 @@ ENTITIES: tuple[str, ...] = (
 # - handover: shift_id; each item also acked_at, acked_by
 # - problem (H13.4): in the author's agent scope and the team's lead scope (lead_scope)
 # - surge (H11.4): team scope, so every agent sees an active one (ended_at null)
+# Issue 8 (H5.2-H5.4):
+# - order: flagged, flag_note (H5.4), intercept_requested_at (H5.3); history entries are
+#   {at, by, status} for a transition or {at, by, action, note} for special handling, where
+#   action is address_change (note = the new address, masked), cancel, intercept, flag,
+#   return_create or return_update
+# - return_case (H5.2): team scope; items [{sku, qty}], history [{at, by, status, note}]
 
 # The order state machine (H5.1): status -> statuses it may move to.
 ORDER_TRANSITIONS: dict[str, tuple[str, ...]] = {

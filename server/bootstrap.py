@@ -19,6 +19,7 @@ from server.principal import Principal
 
 _TEAM_ROWS: dict[str, type[Any]] = {
     "order": m.Order,
+    "return_case": m.ReturnCase,
     "logistics_event": m.LogisticsEvent,
     "shift": m.Shift,
     "conversation": m.Conversation,

@@ -23,6 +23,7 @@ ENTITY_OF: dict[type[m.Base], str] = {
     m.Customer: "customer",
     m.Product: "product",
     m.Order: "order",
+    m.ReturnCase: "return_case",
     m.LogisticsEvent: "logistics_event",
     m.KbEntry: "kb_entry",
     m.Shift: "shift",

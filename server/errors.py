@@ -165,6 +165,44 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     "surge_not_found": (422, "高峰响应不存在或已结束", "Surge not found or already ended"),
     "surge_active": (422, "本组已处于高峰响应中", "This team is already in a surge response"),
     "nothing_to_reassign": (422, "没有可转移的会话", "No conversations to reassign"),
+    # issue 8: order special handling, returns, per-permission grants (H5.2-H5.4, H10.2)
+    "permission_required": (
+        422,
+        "需要“{label}”权限（{permission}），请联系主管授权",
+        "This needs the permission {permission}; ask a supervisor for a grant",
+    ),
+    "address_locked_after_shipping": (
+        422,
+        "订单已是“{current}”，发货后不能再修改地址，可申请拦截",
+        "The order is {current}: the address cannot change after shipping (request an "
+        "interception instead)",
+    ),
+    "cancel_window_passed": (
+        422,
+        "订单已是“{current}”或已超过下单后 {hours} 小时，不能直接取消",
+        "The order is {current} or more than {hours} h old; it cannot be cancelled directly",
+    ),
+    "intercept_not_shipped": (
+        422,
+        "只有“已发货”的订单可以申请拦截（当前：{current}）",
+        "Only a shipped order can be intercepted (it is {current})",
+    ),
+    "return_not_allowed": (
+        422,
+        "订单为“{current}”，发货后才能申请退换货",
+        "The order is {current}; returns and exchanges start once it has shipped",
+    ),
+    "return_items_invalid": (
+        422,
+        "退换商品不正确：{detail}",
+        "Return items are not valid: {detail}",
+    ),
+    "return_not_found": (422, "退换货记录不存在或无权访问", "Return case not found"),
+    "return_illegal_transition": (
+        422,
+        "退换货状态不能从“{current}”变为“{target}”",
+        "The return case cannot move from {current} to {target}",
+    ),
     "reset_request_not_found": (404, "找不到该密码重置申请", "Password reset request not found"),
     "invalid_window": (400, "时间范围不正确：{detail}", "Invalid time range: {detail}"),
 }

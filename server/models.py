@@ -211,7 +211,28 @@ class Order(Versioned, Base):
     history: Mapped[list[Any]] = mapped_column(default=list)
     handled_by: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # H5.4: the little red flag and its note; H5.3: when an interception was requested.
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_note: Mapped[str] = mapped_column(String(500), default="")
+    intercept_requested_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     __table_args__ = (UniqueConstraint("company_id", "order_no"),)
+
+
+class ReturnCase(Versioned, Base):
+    """A return (退货) or exchange (换货) of some order lines, with its own status (H5.2)."""
+
+    __tablename__ = "return_case"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("shop_order.id"), index=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("team.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(200))
+    items: Mapped[list[Any]] = mapped_column(default=list)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(36))
+    history: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class LogisticsEvent(Versioned, Base):

@@ -1,10 +1,10 @@
-"""Mutators for customer records: tags (H4.3), notes with kept conflicts, order status (H5)."""
+"""Mutators for customer records: tags (H4.3), notes with kept conflicts (orders: orders.py)."""
 
 from __future__ import annotations
 
 import uuid
 
-from kefu_protocol.wire import ORDER_TRANSITIONS, CustomerTag, NoteAdd, NoteEdit, OrderTransition
+from kefu_protocol.wire import CustomerTag, NoteAdd, NoteEdit
 from server import models as m
 from server.changes import agent_scope
 from server.mutations.base import MutationContext, Mutator, Rejected, bump
@@ -96,31 +96,9 @@ def note_edit(ctx: MutationContext, args: NoteEdit) -> None:
     ctx.publish_team(note, note.team_id)
 
 
-def order_transition(ctx: MutationContext, args: OrderTransition) -> None:
-    """H5.1: the server's state machine decides; H5.4: the handler's employee ID is recorded."""
-    order = ctx.session.get(m.Order, args.order_id, with_for_update=True)
-    if order is None or not ctx.principal.sees_team(order.team_id):
-        raise Rejected("order_not_found")
-    if args.from_status is not None and args.from_status != order.status:
-        raise Rejected("stale_status", current=order.status)
-    if args.to_status not in ORDER_TRANSITIONS.get(order.status, ()):
-        raise Rejected("illegal_transition", current=order.status, target=args.to_status)
-    employee_id = ctx.principal.account.split("@")[0]
-    order.history = [
-        *order.history,
-        {"at": ctx.now.isoformat(), "status": args.to_status, "by": employee_id},
-    ]
-    if employee_id not in order.handled_by:
-        order.handled_by = [*order.handled_by, employee_id]
-    order.status = args.to_status
-    bump(order)
-    ctx.publish_team(order, order.team_id)
-
-
 MUTATORS: dict[str, Mutator] = {
     "customer.tag_add": tag_add,
     "customer.tag_remove": tag_remove,
     "note.add": note_add,
     "note.edit": note_edit,
-    "order.transition": order_transition,
 }

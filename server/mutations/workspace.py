@@ -7,6 +7,7 @@ from typing import Any
 
 from kefu_protocol.wire import (
     MAX_SETTING_BYTES,
+    PERMISSION_LABELS_ZH,
     HandoverAck,
     HandoverCreate,
     PresenceSet,
@@ -22,6 +23,7 @@ from server.mutations.base import MutationContext, Mutator, Rejected, bump
 from server.mutations.conversations import transfer_conversation
 
 HANDOVER_NOTE_ZH = "交接班：{text}"
+TEAM_PHRASES = "phrase.team"  # H10.2: leads by default, agents by a supervisor's grant
 
 
 def presence_set(ctx: MutationContext, args: PresenceSet) -> None:
@@ -61,14 +63,15 @@ def _phrase_scope(phrase: m.QuickPhrase) -> str:
 def _may_edit_phrase(ctx: MutationContext, phrase: m.QuickPhrase) -> bool:
     if phrase.owner_id is not None:
         return phrase.owner_id == ctx.principal.agent_id
-    return ctx.principal.at_least("lead") and ctx.principal.sees_team(phrase.team_id)
+    return ctx.principal.can(TEAM_PHRASES) and ctx.principal.sees_team(phrase.team_id)
 
 
 def quick_phrase_upsert(ctx: MutationContext, args: QuickPhraseUpsert) -> None:
     phrase = ctx.session.get(m.QuickPhrase, args.id, with_for_update=True)
     if phrase is None:
-        if args.scope == "team" and not ctx.principal.at_least("lead"):
-            raise Rejected("forbidden_action", detail="团队快捷短语由组长维护")
+        if args.scope == "team" and not ctx.principal.can(TEAM_PHRASES):
+            raise Rejected("permission_required", permission=TEAM_PHRASES,
+                           label=PERMISSION_LABELS_ZH[TEAM_PHRASES])
         phrase = m.QuickPhrase(
             id=args.id, team_id=ctx.principal.team_id,
             owner_id=ctx.principal.agent_id if args.scope == "personal" else None,
