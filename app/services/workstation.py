@@ -14,6 +14,7 @@ from app.services.customers import CustomerService
 from app.services.handover import DEFAULT_ZONE, HandoverService
 from app.services.history import FetchOlder, HistoryService, RunDb
 from app.services.knowledge import KnowledgeService
+from app.services.orders import OrderService
 from app.services.phrases import PhraseService
 from app.services.problems import ProblemService
 from app.services.runtime import Runtime
@@ -38,6 +39,8 @@ class Workstation:
     problems: ProblemService
     knowledge: KnowledgeService
     """The knowledge base from the cache (H9), indexed in memory."""
+    orders: OrderService
+    """Orders of the customer in the chat (H5): look up, details, status changes."""
     agent_id: str
     agent_name: str
     role: str
@@ -77,6 +80,7 @@ def workstation_for(runtime: Runtime) -> Workstation:
         problems=ProblemService(store, agent_id=agent.id, team_id=agent.team_id,
                                 poke=runtime.engine.poke),
         knowledge=KnowledgeService(store),
+        orders=OrderService(store, agent_id=agent.id, poke=runtime.engine.poke),
         agent_id=agent.id, agent_name=agent.name, role=agent.role, team_id=agent.team_id,
         timezone=zone, keeper=runtime.keeper, make_client=runtime.engine.make_client,
     )
