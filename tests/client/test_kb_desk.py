@@ -23,6 +23,7 @@ from app.ui.kb_panel import KbPanel
 from kefu_protocol.wire import Change
 from server import models as m
 from server.changes import ChangeWriter, company_scope
+from server.demo import _KB as DEMO_KB
 from tests.support.api import VisitorClient
 from tests.support.qt_async import App, aloop, run, until
 from tests.support.server_proc import ServerProcess
@@ -147,6 +148,33 @@ def test_the_hit_model_passes_the_model_tester(panel: KbPanel, qtmodeltester: Mo
     panel.search.setText("退")
     qtmodeltester.check(panel.model, force_py=True)
     qtmodeltester.check(panel.model)
+
+
+DEMO_MESSAGES = (
+    ("我的快递怎么还没到", "物流信息长时间未更新"), ("这个能退货吗", "七天无理由退货"),
+    ("退款什么时候到账", "退款到账时间"), ("麻烦开个发票", "发票开具"),
+    ("优惠券用不了", "优惠券使用规则"), ("能改一下地址吗", "修改收货地址"),
+    ("什么时候发货", "发货时间说明"), ("收到的东西坏了", "质量问题退换货"),
+    ("钱扣了订单还是待付款", "已扣款但订单仍是待付款"), ("刚买就降价了", "价格保护规则"),
+)
+
+
+def test_the_demo_knowledge_base_answers_what_customers_type(qtbot: QtBot, tmp_path: Path) -> None:
+    """The demo's keywords are the short words customers use, so 建议回复 is not empty."""
+    store = open_store(tmp_path / "demo.db")
+    rows = [{"id": f"demo-{n}", "category": c, "title": t, "body": b, "keywords": list(k),
+             "use_count": 0, "version": 1} for n, (c, t, b, k) in enumerate(DEMO_KB)]
+    with store.write() as session:
+        apply_changes(session, [Change(entity="kb_entry", op="upsert", id=r["id"], data=r)
+                                for r in rows], client_id="test")
+    panel = KbPanel(Tr("zh"), KnowledgeService(store))
+    qtbot.addWidget(panel)
+    for message, title in DEMO_MESSAGES:
+        panel.suggest_for(message)
+        assert panel.suggestions.titles()[:1] == [title], message
+    panel.suggest_for("尺码偏大吗，我170")
+    assert set(panel.suggestions.titles()) == {"尺码不合适换货", "羽绒服尺码建议"}
+    store.close()
 
 
 def _add_entry(world: World, company_id: str, category: str, title: str, body: str,
