@@ -66,3 +66,11 @@ class KbDesk:
         if force or text != self.last_customer_text:
             self.last_customer_text = text
             self.panel.suggest_for(text)
+            self._label_tab()
+
+    def _label_tab(self) -> None:
+        """The tab's title counts the suggestions, so they are noticed from the customer tab."""
+        count = len(self.panel.suggestions.hits)
+        self.window.side_tabs.setTabText(
+            self.tab_index, self.window.tr_("kb.tab_suggested", count=count) if count
+            else self.window.tr_("kb.tab"))

@@ -209,8 +209,10 @@ def test_in_the_window_suggestions_show_and_insert_into_the_composer(
         await until(lambda: row_of(window, "阿花") is not None and row_of(window, "阿花").mine)
         open_row(window, "阿花")
         assert desk.panel.suggestions.titles() == []
+        assert window.side_tabs.tabText(desk.tab_index) == "知识库"
         visitor.send("我的快递到哪了")  # a new message in the open conversation
         await until(lambda: desk.panel.suggestions.titles() == ["快递几天能到"], timeout=30)
+        assert window.side_tabs.tabText(desk.tab_index) == "知识库 · 1 条建议"
         desk.panel.suggestions.buttons[0].click()
         assert window.chat_panel.composer.toPlainText() == "一般付款后48小时内发货。"
 
