@@ -15,6 +15,8 @@ ORDERS_TEXT: dict[str, tuple[str, str]] = {
     "orders.row": ("{order_no} · {status} · {total}", "{order_no} · {status} · {total}"),
     "orders.row_pending": ("{order_no} · {status}（待同步） · {total}",
                            "{order_no} · {status} (syncing) · {total}"),
+    "orders.row_refused": ("{order_no} · {status} · {total} · 有修改被拒绝",
+                           "{order_no} · {status} · {total} · a change was refused"),
     "orders.money": ("¥{amount}", "¥{amount}"),
     "orders.title": ("订单 {order_no}", "Order {order_no}"),
     "orders.status": ("状态：{status}", "Status: {status}"),

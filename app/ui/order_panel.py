@@ -109,7 +109,8 @@ class OrderPanel(QWidget):
         self.orders.clear()
         chosen = 0
         for position, row in enumerate(rows):
-            key = "orders.row_pending" if row.pending_status else "orders.row"
+            key = "orders.row_pending" if row.pending_status else (
+                "orders.row_refused" if row.refused else "orders.row")
             item = QListWidgetItem(tr(key, order_no=row.order_no, status=row.status,
                                       total=money(tr, row.total_cents)))
             item.setData(ID_ROLE, row.id)

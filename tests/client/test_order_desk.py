@@ -204,3 +204,32 @@ def test_look_up_change_status_then_a_stale_change_is_refused_and_reverted(
         await until(lambda: panel.refused.isHidden())
 
     run(aloop, scenario(), timeout=150)
+
+
+def test_the_panel_offers_the_legal_steps_marks_refused_rows_and_says_when_none_match(
+        qtbot: QtBot, store: Store) -> None:
+    from app.i18n import Tr
+    from app.ui.order_panel import OrderPanel
+
+    service = OrderService(store, agent_id="a", poke=lambda: None)
+    panel = OrderPanel(Tr("zh"))
+    qtbot.addWidget(panel)
+    panel.order_selected.connect(lambda oid: panel.show_detail(service.detail(oid)))
+    with qtbot.waitSignal(panel.lookup_requested) as asked:
+        panel.search.setText(" DD1001 ")
+        panel.lookup.click()
+    assert asked.args == ["DD1001"]
+    panel.show_orders(service.lookup("DD1001"), heading="订单号查询结果")
+    assert panel.orders.item(0).text() == "DD1001 · 已完成 · ¥199.00"
+    assert [panel.next_status.itemText(i) for i in range(panel.next_status.count())] == ["退款中"]
+    with store.write() as session:  # 已完成 → 退款中 was refused: the list row says so
+        outbox.enqueue(session, "order.transition",
+                       {"order_id": "o-old", "to_status": "退款中", "from_status": "已完成"})
+        outbox.reject_locally(session, outbox.next_batch(session), "forbidden_action", "无权退款")
+    panel.show_orders(service.lookup("DD1001"), heading="订单号查询结果")
+    assert panel.orders.item(0).text().endswith("有修改被拒绝")
+    assert panel.refused.text() == "已被拒绝：无权退款"
+    panel.show_orders(service.lookup("DD2001"), heading="订单号查询结果")
+    assert not panel.apply.isHidden() and panel.apply.isEnabled(), "待付款 can change"
+    panel.show_orders(service.lookup("XX"), heading="订单号查询结果")
+    assert panel.heading.text() == "没有找到订单" and panel.title.isHidden()
