@@ -39,22 +39,28 @@ class KbDesk:
         self.panel.focus_search()
 
     def _opened(self, conversation_id: str) -> None:
+        self._catch_up(set())
         self._suggest(conversation_id, force=True)
 
     def _after_page(self, applied: Applied) -> None:
-        if applied.records:
-            try:
-                changed = self.knowledge.touched(set(applied.records))
-            except Exception:
-                log.exception("kb touched")
-                changed = False
-            if changed:
-                self.panel.reload_categories()
-                self.last_customer_text = ""  # the same message may match other entries now
+        self._catch_up(set(applied.records))
         current = self.window.current
         if current is not None and (current in applied.message_conversations
                                     or not self.last_customer_text):
             self._suggest(current, force=False)
+
+    def _catch_up(self, record_ids: set[str]) -> None:
+        """Reloads the lists when a page named a kb entry (`touched`) or the entries' count per
+        category moved (a snapshot applied while the window was being built)."""
+        try:
+            changed = bool(record_ids) and self.knowledge.touched(record_ids)
+            changed = changed or self.knowledge.categories() != self.panel.shown_categories
+        except Exception:
+            log.exception("kb catch up")
+            return
+        if changed:
+            self.panel.reload_categories()
+            self.last_customer_text = ""  # the same message may match other entries now
 
     def _suggest(self, conversation_id: str, *, force: bool) -> None:
         try:

@@ -110,6 +110,7 @@ class KbPanel(QWidget):
         self.insert.setToolTip(tr("kb.insert_tip"))
         self.insert.setEnabled(False)
         self.insert.clicked.connect(self.insert_current)
+        self.shown_categories: tuple[tuple[str, int], ...] = ()
         self._build_layout()
         self.reload_categories()
 
@@ -147,6 +148,7 @@ class KbPanel(QWidget):
         except Exception:  # the agent sees a line, never a traceback
             log.exception("kb categories")
             categories = ()
+        self.shown_categories = categories
         self.category.blockSignals(True)
         self.category.clear()
         self.category.addItem(self.tr_("kb.all"), None)

@@ -203,11 +203,11 @@ def test_in_the_window_suggestions_show_and_insert_into_the_composer(
         window = await app.sign_in(agent.account, PASSWORD)
         desk = window.kb_desk
         assert window.side_tabs.tabText(desk.tab_index) == "知识库"
-        await until(lambda: len(desk.panel.model.hits) == 2)
         visitor = VisitorClient(ui_server.url, "阿花", company=company.domain)
         visitor.send("你好")
         await until(lambda: row_of(window, "阿花") is not None and row_of(window, "阿花").mine)
         open_row(window, "阿花")
+        await until(lambda: len(desk.panel.model.hits) == 2)
         assert desk.panel.suggestions.titles() == []
         assert window.side_tabs.tabText(desk.tab_index) == "知识库"
         visitor.send("我的快递到哪了")  # a new message in the open conversation
