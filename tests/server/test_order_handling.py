@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import uuid
+from pathlib import Path
 from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import text
 
 from kefu_protocol.wire import CANCEL_WINDOW_HOURS
 from server import models as m
+from server.db import open_database
+from server.migrate import alembic_config, upgrade
 from tests.support.api import AgentClient
+from tests.support.pg import PgCluster
 from tests.support.server_proc import ServerProcess
 from tests.support.world import PASSWORD, CompanyRef, World
 
@@ -210,3 +219,45 @@ def test_a_large_refund_return_needs_the_grant_h5_2_h10_2(
     exchange_id, _r = _return(agent, order_id, kind="换货")
     assert agent.do("return.update", id=exchange_id, status="已同意")[
         "status"] == "applied", "an exchange refunds nothing"
+
+
+@pytest.fixture
+def blank_database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    if backend == "postgresql":
+        cluster: PgCluster = request.getfixturevalue("pg_cluster")
+        return cluster.new_database()
+    return f"sqlite:///{Path(tempfile.mkdtemp(prefix='kefu-mig-')) / 'server.db'}"
+
+
+def test_migration_0005_keeps_existing_orders_unflagged(blank_database_url: str) -> None:
+    db = open_database(blank_database_url)
+    try:
+        with db.engine.connect() as conn:
+            cfg = alembic_config(db.url)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0004")
+            for sql in (
+                "INSERT INTO company (id, domain, name) VALUES ('c', 'o.t', '老')",
+                "INSERT INTO team (id, company_id, name, receives_visitors, first_response_s, "
+                "complaint_response_s, max_load, auto_reply, version) "
+                "VALUES ('t', 'c', '老组', true, 30, 300, 8, '', 1)",
+                "INSERT INTO customer (id, company_id, team_id, nickname, vip_level, phone, "
+                "address, id_number, tags, created_at, version) VALUES ('u', 'c', 't', '老顾客', "
+                "0, '', '', '', '[]', '2026-01-01 00:00:00+00:00', 1)",
+                "INSERT INTO shop_order (id, company_id, team_id, order_no, customer_id, status, "
+                "total_cents, payment_method, address, lines, history, handled_by, created_at, "
+                "version) VALUES ('o', 'c', 't', 'DD1', 'u', '已发货', 100, '', '', '[]', '[]', "
+                "'[]', '2026-01-01 00:00:00+00:00', 1)",
+            ):
+                conn.execute(text(sql))
+            conn.commit()
+        upgrade(db)
+        with db.read() as session:
+            order = session.get(m.Order, "o")
+            assert order is not None and order.status == "已发货"
+            assert (order.flagged, order.flag_note, order.intercept_requested_at) == (
+                False, "", None)
+            assert session.scalar(text("SELECT count(*) FROM return_case")) == 0
+            assert session.scalar(text("SELECT version_num FROM alembic_version")) == "0005"
+    finally:
+        db.engine.dispose()
