@@ -37,7 +37,10 @@ __all__ = ["aloop"]
 
 ME, MATE, LEAD, TEAM = (str(uuid.uuid4()) for _ in range(4))
 C1, C2, CUST1, CUST2, SHIFT, H_IN = (str(uuid.uuid4()) for _ in range(6))
-NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)  # 20:00 in Shanghai: the night shift
+# Tomorrow at 12:00 UTC (20:00 in Shanghai: the night shift): after the real clock, which the
+# lead's watcher reads when it primes (items overdue by then are known, not news).
+NOW = dt.datetime.combine(dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1), dt.time(12, 0),
+                          tzinfo=dt.UTC)
 
 
 def _change(entity: str, data: dict[str, Any]) -> Change:
@@ -57,13 +60,13 @@ SEED = [
     _change("agent", {"id": MATE, "name": "李娜", "team_id": TEAM, "presence": "offline"}),
     _change("customer", {"id": CUST1, "team_id": TEAM, "nickname": "小鱼儿"}),
     _change("customer", {"id": CUST2, "team_id": TEAM, "nickname": "奶茶续命"}),
-    _conversation(C1, CUST1, "还有蓝色吗？", "2026-12-02T11:50:00+00:00"),
-    _conversation(C2, CUST2, "好的谢谢", "2026-12-02T11:30:00+00:00"),
+    _conversation(C1, CUST1, "还有蓝色吗？", NOW.replace(minute=50, hour=11).isoformat()),
+    _conversation(C2, CUST2, "好的谢谢", NOW.replace(minute=30, hour=11).isoformat()),
     _change("shift", {"id": SHIFT, "team_id": TEAM, "name": "夜班", "starts": "17:00",
                       "ends": "01:00", "agent_ids": [ME]}),
     _change("handover", {"id": H_IN, "team_id": TEAM, "from_agent_id": MATE, "to_agent_id": ME,
                          "note": "早班交接", "shift_id": SHIFT,
-                         "created_at": "2026-12-02T09:00:00+00:00", "acked_at": None,
+                         "created_at": NOW.replace(hour=9).isoformat(), "acked_at": None,
                          "items": [{"kind": "todo", "text": "退款跟进", "acked_at": None},
                                    {"kind": "prospect", "text": "想买礼盒", "acked_at": None,
                                     "customer_id": CUST2}]}),
