@@ -81,6 +81,17 @@ class Site:
                               text=True, timeout=60)
         assert done.returncode == 0, done.stderr
 
+    def in_flight(self) -> list[tuple[Any, ...]]:
+        """PostgreSQL: transactions holding an xid or a snapshot, cluster-wide (they hold back
+        every database's feed horizon); for the message when a wait times out."""
+        if self.cluster is None:
+            return []
+        with self.world.db.read() as session:
+            return [tuple(r) for r in session.execute(text(
+                "SELECT datname, pid, state, backend_xid::text, backend_xmin::text, "
+                "left(query, 80) FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
+                "OR backend_xmin IS NOT NULL"))]
+
     def close(self) -> None:
         self.server.stop()
         self.world.close()
@@ -209,7 +220,12 @@ def test_desktop_client_sends_its_queued_reply_then_rebuilds_from_the_restored_d
         assert visitor.send("备份后的问题").status_code == 200
         desk.workers.run_db(runtime.chat.send, conversation, "备份后的回复")
         synced = ["备份前的问题", "备份后的问题", "备份后的回复"]
-        eventually(lambda: shown() == synced and runtime.engine.status.pending == 0)
+        try:
+            eventually(lambda: shown() == synced and runtime.engine.status.pending == 0)
+        except AssertionError as exc:  # say what was missing, not just "not met"
+            raise AssertionError(
+                f"shown={shown()} status={runtime.engine.status} in_flight={site.in_flight()}"
+                f"\nserver log:\n{site.server.log()}") from exc
 
         site.server.stop()
         desk.workers.run_db(runtime.chat.send, conversation, "恢复期间排队的回复")
