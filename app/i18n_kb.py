@@ -5,6 +5,7 @@ from __future__ import annotations
 # key -> (简体中文, English), merged into app.i18n.CATALOG; keys must not repeat elsewhere.
 KB_TEXT: dict[str, tuple[str, str]] = {
     "kb.tab": ("知识库", "Knowledge base"),
+    "cmd.kb_search": ("搜索知识库", "Search the knowledge base"),
     "kb.tab_suggested": ("知识库 · {count} 条建议", "Knowledge base · {count} suggested"),
     "kb.search_hint": ("搜索知识库（标题、关键词、正文）", "Search the knowledge base"),
     "kb.all": ("全部", "All"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 # Order statuses are shown as the shop's Chinese values themselves (待付款, 已发货 …).
 ORDERS_TEXT: dict[str, tuple[str, str]] = {
     "orders.tab": ("订单", "Orders"),
+    "cmd.orders_lookup": ("查订单", "Look up an order"),
     "orders.lookup_hint": ("输入订单号查询", "Look up an order number"),
     "orders.lookup": ("查询", "Look up"),
     "orders.customer_orders": ("当前客户的订单", "Orders of this customer"),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.models.store import Store
 from app.models.tables import Outbox, Record
 from app.sync import outbox
-from kefu_protocol.wire import MUTATION_ARGS, ROLE_RANK
+from kefu_protocol.wire import MUTATION_ARGS, has_permission
 
 Scope = Literal["personal", "team"]
 ENTITY = "quick_phrase"
@@ -90,8 +90,12 @@ class PhraseService:
         self.poke = poke
 
     def may_edit_team(self) -> bool:
-        """Team phrases are managed by leads and above (the server checks the same)."""
-        return ROLE_RANK.get(self.role, -1) >= ROLE_RANK["lead"]
+        """Team phrases: leads and above, or an agent granted phrase.team (H10.2; the server
+        checks the same). The grant is read from the synced agent row, so it follows changes."""
+        with self.store.read() as session:
+            me = session.get(Record, ("agent", self.agent_id))
+        grants = tuple((me.data or {}).get("grants") or ()) if me is not None else ()
+        return has_permission(self.role, grants, "phrase.team")
 
     def phrases(self, query: str = "") -> tuple[Phrase, ...]:
         """Personal first, then team; by group, then title. `query`: every word must occur

@@ -36,6 +36,12 @@ class OrderDesk:
         window.conversation_opened.connect(self._conversation_opened)
         window.pages_applied.connect(self.after_page)
 
+    def focus_lookup(self) -> None:
+        """Shows the tab with the order-number box focused (the 'orders.lookup' command)."""
+        self.window.side_tabs.setCurrentWidget(self.panel)
+        self.panel.search.setFocus()
+        self.panel.search.selectAll()
+
     def _conversation_opened(self, _conversation_id: str) -> None:
         row = self.window.current_row
         customer = row.customer_id if row is not None else None

@@ -51,6 +51,8 @@ class WindowCommands:
             "shift.history": w.shift.open_history,
             "shift.problem_log": w.shift.open_problem_log,
             "shift.board": w.open_board,
+            "kb.search": w.kb_desk.focus_search,
+            "orders.lookup": w.order_desk.focus_lookup,
             "settings.open": w.settings_requested.emit,
             "app.quit": w.close,
             "diagnostics.logs": lambda: w.tool_requested.emit("logs"),
@@ -108,8 +110,8 @@ class WindowCommands:
         menu.addAction(logout)
         menu.addAction(a["app.quit"])
         tools = w.menuBar().addMenu(tr("menu.tools"))
-        for command_id in ("palette.open", "search.open", "view.zoom_in", "view.zoom_out",
-                           "view.zoom_reset"):
+        for command_id in ("palette.open", "search.open", "kb.search", "orders.lookup",
+                           "view.zoom_in", "view.zoom_out", "view.zoom_reset"):
             tools.addAction(a[command_id])
         tools.addSeparator()
         for command_id in ("diagnostics.logs", "diagnostics.export", "security.report"):

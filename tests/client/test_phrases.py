@@ -161,6 +161,20 @@ def test_an_agent_cannot_change_team_phrases_and_nothing_is_queued(store: Store)
     assert next(p for p in lead.phrases() if p.title == "团队新短语").scope == "team"
 
 
+def test_an_agent_granted_team_phrases_may_change_them_once_the_grant_syncs(store: Store) -> None:
+    """H10.2: a supervisor's phrase.team grant, arriving in the agent's row, opens team
+    phrases to that agent; the server enforces the same permission."""
+    agent = service(store, "agent")
+    assert not agent.may_edit_team()
+    with store.write() as session:
+        apply_changes(session, [Change(entity="agent", op="upsert", id=ME, data={
+            "id": ME, "team_id": TEAM, "name": "王晓敏", "role": "agent",
+            "grants": ["phrase.team"], "version": 2})], client_id="test")
+    assert agent.may_edit_team()
+    agent.upsert(phrase_id=REFUND, scope="team", title="退款时效", text="1-3 个工作日到账")
+    assert next(p for p in agent.phrases() if p.id == REFUND).pending
+
+
 # ---- the composer ----------------------------------------------------------------------------
 
 @pytest.fixture()
