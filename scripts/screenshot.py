@@ -75,6 +75,18 @@ async def _extras(flow, window, out: Path) -> None:  # type: ignore[no-untyped-d
     flow.tools.viewer.close()
 
 
+async def _side_tabs(window, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 8: the 订单 tab on the open customer's orders, the 知识库 tab on a search."""
+    window.order_desk.focus_lookup()
+    await asyncio.sleep(0.5)
+    window.grab().save(str(out / "orders-tab.png"))
+    window.kb_desk.focus_search()
+    window.kb_desk.panel.search.setText("退")
+    await asyncio.sleep(0.6)
+    window.grab().save(str(out / "knowledge-base.png"))
+    window.side_tabs.setCurrentIndex(0)
+
+
 async def _lead(flow, window, out: Path) -> None:  # type: ignore[no-untyped-def]
     """Issue 7: the outgoing agent's handover form, then the lead's board and metrics."""
     from app.ui.handover_dialog import HandoverDialog
@@ -166,6 +178,7 @@ def main() -> int:
         await asyncio.sleep(0.5)
         window.grab().save(str(out / "main-window-1280x720.png"))
         window.resize(1280, 800)
+        await _side_tabs(window, out)
         window.open_search()
         window.search_dialog.text.setText("快递")
         await asyncio.sleep(1.5)
