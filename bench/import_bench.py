@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from kefu_protocol.wire import ORDER_TRANSITIONS
+from kefu_protocol.shop import ORDER_TRANSITIONS
 from server import models as m
 from server.db import open_database
 from server.migrate import upgrade

@@ -5,14 +5,29 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
+
+from kefu_protocol.shop import SHOP_MUTATION_ARGS
+
+# Re-exported: clients and the server read these limits from here.
+from kefu_protocol.types import MAX_MESSAGE_CHARS as MAX_MESSAGE_CHARS
+from kefu_protocol.types import MAX_NOTE_CHARS as MAX_NOTE_CHARS
+from kefu_protocol.types import MAX_SCRIPT_CHARS as MAX_SCRIPT_CHARS
+from kefu_protocol.types import (
+    Loose,
+    MessageText,
+    NoteText,
+    ReasonText,
+    ScriptText,
+    ShortText,
+    Strict,
+    Uuid,
+)
 
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-Kefu-Protocol"
 API_PREFIX = "/api/v1"
 
-MAX_MESSAGE_CHARS = 5000
-MAX_NOTE_CHARS = 10000
 MAX_PUSH_BATCH = 500
 MAX_PULL_LIMIT = 5000
 DEFAULT_PULL_LIMIT = 500
@@ -29,21 +44,6 @@ Sender = Literal["customer", "agent", "system"]
 ChangeOp = Literal["upsert", "delete", "ack", "notice"]
 
 ROLE_RANK: dict[str, int] = {"agent": 0, "lead": 1, "supervisor": 2, "admin": 3}
-
-Uuid = Annotated[
-    str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
-                           r"[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
-]
-# Text must contain something besides white space.
-MessageText = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=r"\S")
-]
-NoteText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NOTE_CHARS, pattern=r"\S")]
-ShortText = Annotated[str, StringConstraints(max_length=500)]
-# A reason someone must give (escalation, revealing personal data): short and not blank.
-ReasonText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
-MAX_SCRIPT_CHARS = 500
-ScriptText = Annotated[str, StringConstraints(max_length=MAX_SCRIPT_CHARS)]
 
 # ---- workstation: scripts, permissions, transfer undo (H3.4, H3.6, H10.2, H14.4) --------------
 
@@ -104,28 +104,9 @@ def has_permission(role: str, grants: list[str] | tuple[str, ...], permission: s
     return permission in ROLE_PERMISSIONS.get(role, frozenset()) or permission in grants
 
 
-# H10.2/H5.3: refunding or cancelling an order whose total is above this (¥500) needs the
-# permission order.refund_large; cancelling is allowed CANCEL_WINDOW_HOURS after the order.
-REFUND_LIMIT_CENTS = 50000
-CANCEL_WINDOW_HOURS = 24
-# order.transition into one of these on an order above REFUND_LIMIT_CENTS needs the permission.
-REFUND_STATUSES: tuple[str, ...] = ("退款中", "已退款", "已取消")
-
 # H3.4: the previous owner may pull a transferred conversation back ("撤回") this long after
 # the transfer (`conversation.transfer` to themselves); later it is `undo_expired`.
 TRANSFER_UNDO_SECONDS = 60
-
-
-class Strict(BaseModel):
-    """Base for request bodies: unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Loose(BaseModel):
-    """Base for responses: readers accept extra fields so the server may add some."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class ErrorBody(Loose):
@@ -254,6 +235,8 @@ class VisitorMessage(Loose):
     created_at: str
     seq: int
     agent_name: str | None = None
+    # An order card (kefu_protocol.shop.OrderCardSend): the page draws it instead of the text.
+    card: dict[str, Any] | None = None
 
 
 class VisitorMessages(Loose):
@@ -359,80 +342,6 @@ class NoteEdit(Strict):
     id: Uuid
     text: NoteText
     base_version: Annotated[int, Field(ge=1)]
-
-
-class OrderTransition(Strict):
-    order_id: Uuid
-    to_status: Annotated[str, StringConstraints(max_length=20)]
-    from_status: Annotated[str, StringConstraints(max_length=20)] | None = None
-
-
-OrderNoteText = Annotated[str, StringConstraints(max_length=500)]
-
-
-class OrderChangeAddress(Strict):
-    """H5.3: only before shipping (待付款, 已付款); else `address_locked_after_shipping`."""
-
-    order_id: Uuid
-    address: Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=r"\S")]
-
-
-class OrderCancel(Strict):
-    """H5.3: in 待付款/已付款 within CANCEL_WINDOW_HOURS of created_at (`cancel_window_passed`)."""
-
-    order_id: Uuid
-    reason: ReasonText
-
-
-class OrderIntercept(Strict):
-    """H5.3: an interception request to the carrier, only once shipped (`intercept_not_shipped`)."""
-
-    order_id: Uuid
-    reason: ReasonText
-
-
-class OrderFlag(Strict):
-    """H5.4: the little red flag (插小红旗) and its note, visible to colleagues."""
-
-    order_id: Uuid
-    flagged: bool
-    note: OrderNoteText = ""
-
-
-# H5.2: returns and exchanges. A case starts 待审核; a 退货 ends 已退款, a 换货 ends 已换货.
-RETURN_KINDS: tuple[str, ...] = ("退货", "换货")
-RETURNABLE_ORDER_STATUSES: tuple[str, ...] = ("已发货", "已签收", "已完成")
-RETURN_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "待审核": ("已同意", "已拒绝"),
-    "已同意": ("已寄回",),
-    "已寄回": ("已退款", "已换货"),
-    "已拒绝": (),
-    "已退款": (),
-    "已换货": (),
-}
-RETURN_FINAL_STATUS: dict[str, str] = {"退货": "已退款", "换货": "已换货"}
-
-
-class ReturnItem(Strict):
-    sku: Annotated[str, StringConstraints(min_length=1, max_length=60)]
-    qty: Annotated[int, Field(ge=1, le=10000)]
-
-
-class ReturnCreate(Strict):
-    id: Uuid
-    order_id: Uuid
-    kind: Literal["退货", "换货"]
-    reason: ReasonText
-    items: Annotated[list[ReturnItem], Field(min_length=1, max_length=200)]
-    note: OrderNoteText = ""
-
-
-class ReturnUpdate(Strict):
-    """Moves a return case along RETURN_TRANSITIONS (`illegal_transition` otherwise)."""
-
-    id: Uuid
-    status: Annotated[str, StringConstraints(max_length=20)]
-    note: OrderNoteText = ""
 
 
 HandoverKind = Literal["conversation", "todo", "prospect", "callback", "note"]
@@ -619,13 +528,6 @@ MUTATION_ARGS: dict[str, type[Strict]] = {
     "customer.tag_remove": CustomerTag,
     "note.add": NoteAdd,
     "note.edit": NoteEdit,
-    "order.transition": OrderTransition,
-    "order.change_address": OrderChangeAddress,
-    "order.cancel": OrderCancel,
-    "order.intercept": OrderIntercept,
-    "order.flag": OrderFlag,
-    "return.create": ReturnCreate,
-    "return.update": ReturnUpdate,
     "handover.create": HandoverCreate,
     "handover.ack": HandoverAck,
     "presence.set": PresenceSet,
@@ -643,12 +545,13 @@ MUTATION_ARGS: dict[str, type[Strict]] = {
     "surge.end": SurgeEnd,
     "conversation.convert": ConversationConvert,
     "conversation.bulk_reassign": BulkReassign,
+    **SHOP_MUTATION_ARGS,
 }
 
 # Entities that appear in the feed and in bootstrap, in bootstrap order (parents first).
 ENTITIES: tuple[str, ...] = (
     "team", "agent", "tag", "customer", "product", "order", "return_case", "logistics_event",
-    "kb_entry",
+    "kb_entry", "kb_suggestion", "promotion",
     "shift", "conversation", "message", "note", "handover", "setting", "quick_phrase",
     "problem", "surge",
 )
@@ -671,17 +574,5 @@ ENTITIES: tuple[str, ...] = (
 #   action is address_change (note = the new address, masked), cancel, intercept, flag,
 #   return_create or return_update
 # - return_case (H5.2): team scope; items [{sku, qty}], history [{at, by, status, note}]
-
-# The order state machine (H5.1): status -> statuses it may move to.
-ORDER_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "待付款": ("已付款", "已取消"),
-    "已付款": ("已发货", "退款中", "已取消"),
-    "已发货": ("已签收", "退款中"),
-    "已签收": ("已完成", "退款中"),
-    "退款中": ("已退款", "已付款", "已发货", "已签收"),
-    "已完成": ("退款中",),
-    "已取消": (),
-    "已退款": (),
-}
 
 TRANSFER_NOTICE_ZH = "接下来由同事{name}为您继续服务"

@@ -27,7 +27,10 @@ _TEAM_ROWS: dict[str, type[Any]] = {
     "handover": m.Handover,
     "surge": m.Surge,
 }
-_COMPANY_ROWS: dict[str, type[Any]] = {"tag": m.Tag, "product": m.Product, "kb_entry": m.KbEntry}
+_COMPANY_ROWS: dict[str, type[Any]] = {
+    "tag": m.Tag, "product": m.Product, "kb_entry": m.KbEntry, "kb_suggestion": m.KbSuggestion,
+    "promotion": m.Promotion,
+}
 
 
 def _query(entity: str, p: Principal) -> Select[Any]:

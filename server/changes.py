@@ -26,6 +26,8 @@ ENTITY_OF: dict[type[m.Base], str] = {
     m.ReturnCase: "return_case",
     m.LogisticsEvent: "logistics_event",
     m.KbEntry: "kb_entry",
+    m.KbSuggestion: "kb_suggestion",
+    m.Promotion: "promotion",
     m.Shift: "shift",
     m.Conversation: "conversation",
     m.Message: "message",

@@ -205,6 +205,43 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     ),
     "reset_request_not_found": (404, "找不到该密码重置申请", "Password reset request not found"),
     "invalid_window": (400, "时间范围不正确：{detail}", "Invalid time range: {detail}"),
+    # Issue 8: logistics problems (H7), order cards, knowledge-base review (H9.2), tags (H4.3).
+    "logistics_not_applicable": (
+        422,
+        "订单状态为“{current}”，不能登记“{problem}”",
+        "A {problem} problem cannot be reported on an order that is {current}",
+    ),
+    "logistics_issue_open": (
+        422,
+        "该订单已有未处理的物流问题（{problem}），请先处理完",
+        "This order already has an open logistics problem ({problem})",
+    ),
+    "logistics_no_issue": (
+        422, "该订单没有待处理的物流问题", "This order has no open logistics problem"),
+    "order_not_customers": (
+        422,
+        "这不是当前客户的订单，不能发送给该客户",
+        "That order belongs to another customer and cannot be sent here",
+    ),
+    "kb_not_found": (422, "知识库条目不存在或已删除", "Knowledge-base entry not found"),
+    "kb_stale_version": (
+        409,
+        "该条目已被他人修改（当前版本 {current}），请重新打开后再改",
+        "Someone changed this entry meanwhile (now version {current}); reopen it and edit again",
+    ),
+    "suggestion_not_found": (422, "找不到该知识库建议", "Knowledge-base suggestion not found"),
+    "suggestion_reviewed": (
+        422,
+        "该建议已经审核过（{status}）",
+        "This suggestion was already reviewed ({status})",
+    ),
+    "tag_too_deep": (422, "标签库最多三级", "The tag library has at most three levels"),
+    "tag_exists": (422, "同一级下已有标签“{name}”", "A sibling tag named {name} already exists"),
+    "tag_has_children": (
+        422,
+        "请先删除“{name}”下的子标签",
+        "Delete the tags under {name} first",
+    ),
 }
 
 

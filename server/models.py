@@ -194,6 +194,27 @@ class Product(Versioned, Base):
     price_cents: Mapped[int] = mapped_column(Integer)
     specs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     promotion: Mapped[str] = mapped_column(Text, default="")
+    # H6: the catalogue's grouping and stock (None: the shop does not track it).
+    category: Mapped[str] = mapped_column(String(60), default="")
+    stock: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class Promotion(Versioned, Base):
+    """A shop promotion with its rule (H6): 满减, 折扣, 赠品 …; `skus` empty = the whole shop."""
+
+    __tablename__ = "promotion"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("company.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))
+    rule: Mapped[str] = mapped_column(Text, default="")
+    threshold_cents: Mapped[int] = mapped_column(Integer, default=0)
+    discount_cents: Mapped[int] = mapped_column(Integer, default=0)
+    percent_off: Mapped[int] = mapped_column(Integer, default=0)
+    skus: Mapped[list[Any]] = mapped_column(default=list)
+    starts_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    ends_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    __table_args__ = (UniqueConstraint("company_id", "name"),)
 
 
 class Order(Versioned, Base):
@@ -215,6 +236,8 @@ class Order(Versioned, Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_note: Mapped[str] = mapped_column(String(500), default="")
     intercept_requested_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # H7: the open or last logistics problem (kefu_protocol.shop.OrderLogisticsReport).
+    logistics_issue: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     __table_args__ = (UniqueConstraint("company_id", "order_no"),)
 
 
@@ -256,6 +279,30 @@ class KbEntry(Versioned, Base):
     body: Mapped[str] = mapped_column(Text)
     keywords: Mapped[list[Any]] = mapped_column(default=list)
     use_count: Mapped[int] = mapped_column(Integer, default=0)
+    # H9.2: who changed it last (employee ID; "" for imported entries) and when.
+    updated_by: Mapped[str] = mapped_column(String(40), default="")
+    updated_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class KbSuggestion(Versioned, Base):
+    """An agent's proposed new entry or change, waiting for someone with kb.edit (H9.2)."""
+
+    __tablename__ = "kb_suggestion"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("company.id"), index=True)
+    entry_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    category: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(10), default="待审核")
+    author_id: Mapped[str] = mapped_column(String(36))
+    author_name: Mapped[str] = mapped_column(String(60), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    reviewed_by: Mapped[str] = mapped_column(String(40), default="")
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    comment: Mapped[str] = mapped_column(String(500), default="")
 
 
 class Shift(Versioned, Base):
@@ -339,6 +386,8 @@ class Message(Base):
     agent_id: Mapped[str | None] = mapped_column(String(36), default=None)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # An order card (kefu_protocol.shop.OrderCardSend); `text` is its readable fallback.
+    card: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
 
 

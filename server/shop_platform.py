@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from kefu_protocol.wire import ORDER_TRANSITIONS
+from kefu_protocol.shop import ORDER_TRANSITIONS
 from server import models as m
 from server.changes import ChangeWriter, team_scope
 from server.db import Database

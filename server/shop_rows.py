@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from kefu_protocol.wire import ORDER_TRANSITIONS
+from kefu_protocol.shop import ORDER_TRANSITIONS
 
 KINDS = ("products", "orders", "logistics", "kb")
 _MONEY = re.compile(r"^-?\d+(\.\d{1,2})?$")

@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.models.board_index import add_board_index
 from app.models.listing_index import add_listing_index
+from app.models.record_index import add_record_indexes
 from app.models.tables import Base
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 class ProfileInUse(Exception):
@@ -286,7 +287,8 @@ def _v5(conn: Connection) -> None:
 # Forward-only migrations, indexed by the version they produce. A migration may add tables,
 # columns and indexes, and may rebuild synced tables; it never drops or rewrites the outbox.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
-    1: _v1, 2: _v2, 3: _v3, 4: add_listing_index, 5: _v5, 6: add_board_index}
+    1: _v1, 2: _v2, 3: _v3, 4: add_listing_index, 5: _v5, 6: add_board_index,
+    7: add_record_indexes}
 
 
 def migrate(engine: Engine) -> int:

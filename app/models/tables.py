@@ -48,6 +48,8 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    card: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    """An order card (kefu_protocol.shop.OrderCardSend); `text` is its readable fallback."""
     __table_args__ = (Index("ix_message_conversation_seq", "conversation_id", "seq"),)
 
 

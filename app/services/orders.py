@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.models.store import Store
 from app.models.tables import Outbox, Record
 from app.services.handover import queue_checked
-from kefu_protocol.wire import ORDER_TRANSITIONS
+from kefu_protocol.shop import ORDER_TRANSITIONS
 
 TRANSITION = "order.transition"
 REFUSAL_CODES = ("order_not_found", "illegal_transition")

@@ -58,7 +58,7 @@ def _upsert(table: Any, key: list[str], columns: Iterable[str]) -> Any:
 _UPSERT_CONVERSATION = _upsert(Conversation.__table__, ["id"], (*_CONVERSATION_COLUMNS, "data"))
 _UPSERT_MESSAGE = _upsert(Message.__table__, ["id"],
                           ("conversation_id", "seq", "sender", "agent_id", "text", "created_at",
-                           "version"))
+                           "version", "card"))
 _UPSERT_CUSTOMER = _upsert(Customer.__table__, ["id"],
                            ("team_id", "nickname", "vip_level", "version", "data"))
 _UPSERT_RECORD = _upsert(Record.__table__, ["entity", "id"], ("version", "data"))
@@ -99,7 +99,8 @@ def apply_changes(session: Session, changes: list[Change], *, client_id: str) ->
             conversations[change.id] = _conversation_row(data)
         elif change.entity == "message":
             messages[change.id] = {k: data.get(k) for k in (
-                "id", "conversation_id", "seq", "sender", "agent_id", "text", "created_at")}
+                "id", "conversation_id", "seq", "sender", "agent_id", "text", "created_at",
+                "card")}
             messages[change.id]["version"] = int(data.get("version") or 1)
         elif change.entity == "customer":
             customers[change.id] = {"id": change.id, "team_id": data.get("team_id", ""),

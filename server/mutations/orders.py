@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from kefu_protocol.wire import (
+from kefu_protocol.shop import (
     CANCEL_WINDOW_HOURS,
     ORDER_TRANSITIONS,
-    PERMISSION_LABELS_ZH,
     REFUND_LIMIT_CENTS,
     REFUND_STATUSES,
     RETURN_FINAL_STATUS,
@@ -22,6 +21,7 @@ from kefu_protocol.wire import (
     ReturnCreate,
     ReturnUpdate,
 )
+from kefu_protocol.wire import PERMISSION_LABELS_ZH
 from server import models as m
 from server.masking import mask_address
 from server.mutations.base import MutationContext, Mutator, Rejected, bump

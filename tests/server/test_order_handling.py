@@ -12,7 +12,7 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
-from kefu_protocol.wire import CANCEL_WINDOW_HOURS
+from kefu_protocol.shop import CANCEL_WINDOW_HOURS
 from server import models as m
 from server.db import open_database
 from server.migrate import alembic_config, upgrade
@@ -229,7 +229,7 @@ def blank_database_url(backend: str, request: pytest.FixtureRequest) -> str:
     return f"sqlite:///{Path(tempfile.mkdtemp(prefix='kefu-mig-')) / 'server.db'}"
 
 
-def test_migration_0005_keeps_existing_orders_unflagged(blank_database_url: str) -> None:
+def test_migrations_0005_0006_keep_existing_orders_unflagged(blank_database_url: str) -> None:
     db = open_database(blank_database_url)
     try:
         with db.engine.connect() as conn:
@@ -257,7 +257,8 @@ def test_migration_0005_keeps_existing_orders_unflagged(blank_database_url: str)
             assert order is not None and order.status == "已发货"
             assert (order.flagged, order.flag_note, order.intercept_requested_at) == (
                 False, "", None)
+            assert order.logistics_issue is None  # 0006 (H7)
             assert session.scalar(text("SELECT count(*) FROM return_case")) == 0
-            assert session.scalar(text("SELECT version_num FROM alembic_version")) == "0005"
+            assert session.scalar(text("SELECT version_num FROM alembic_version")) == "0006"
     finally:
         db.engine.dispose()

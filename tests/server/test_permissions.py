@@ -7,7 +7,8 @@ from typing import Any
 
 import requests
 
-from kefu_protocol.wire import PERMISSIONS, REFUND_LIMIT_CENTS, has_permission
+from kefu_protocol.shop import REFUND_LIMIT_CENTS
+from kefu_protocol.wire import PERMISSIONS, has_permission
 from server import models as m
 from tests.support.api import AgentClient
 from tests.support.server_proc import ServerProcess
