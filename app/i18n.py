@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.i18n_accounts import ACCOUNTS_TEXT
+from app.i18n_admin import ADMIN_TEXT
 from app.i18n_board import BOARD_TEXT
 from app.i18n_diagnostics import DIAGNOSTICS_TEXT
 from app.i18n_handover import HANDOVER_TEXT
@@ -13,6 +14,7 @@ from app.i18n_notify import NOTIFY_TEXT
 from app.i18n_orders import ORDERS_TEXT
 from app.i18n_phrases import PHRASES_TEXT
 from app.i18n_prefs import PREFS_TEXT
+from app.i18n_products import PRODUCTS_TEXT
 from app.i18n_session import SESSION_TEXT
 from app.i18n_shortcuts import SHORTCUTS_TEXT
 from app.i18n_workstation import WORKSTATION_TEXT
@@ -232,7 +234,7 @@ _BASE_TEXT: dict[str, tuple[str, str]] = {
 TEXT_MODULES: tuple[dict[str, tuple[str, str]], ...] = (
     _BASE_TEXT, SESSION_TEXT, WORKSTATION_TEXT, PREFS_TEXT, PHRASES_TEXT, SHORTCUTS_TEXT,
     NOTIFY_TEXT, DIAGNOSTICS_TEXT, ACCOUNTS_TEXT, HANDOVER_TEXT, BOARD_TEXT, ORDERS_TEXT,
-    KB_TEXT)
+    KB_TEXT, PRODUCTS_TEXT, ADMIN_TEXT)
 CATALOG: dict[str, tuple[str, str]] = {k: v for part in TEXT_MODULES for k, v in part.items()}
 
 

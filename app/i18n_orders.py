@@ -7,6 +7,7 @@ from __future__ import annotations
 ORDERS_TEXT: dict[str, tuple[str, str]] = {
     "orders.tab": ("订单", "Orders"),
     "cmd.orders_lookup": ("查订单", "Look up an order"),
+    "cmd.orders_send_card": ("发送订单卡片", "Send the order card"),
     "orders.lookup_hint": ("输入订单号查询", "Look up an order number"),
     "orders.lookup": ("查询", "Look up"),
     "orders.customer_orders": ("当前客户的订单", "Orders of this customer"),

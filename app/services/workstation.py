@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.services.actions import ActionService
+from app.services.admin import AdminService
 from app.services.chat import ChatService
 from app.services.colleagues import ColleagueService
 from app.services.customers import CustomerService
@@ -17,6 +18,7 @@ from app.services.knowledge import KnowledgeService
 from app.services.orders import OrderService
 from app.services.phrases import PhraseService
 from app.services.problems import ProblemService
+from app.services.products import ProductService
 from app.services.runtime import Runtime
 from app.services.scripts import ScriptService
 from app.services.search import RemoteSearchPage, SearchQuery, SearchService
@@ -41,6 +43,10 @@ class Workstation:
     """The knowledge base from the cache (H9), indexed in memory."""
     orders: OrderService
     """Orders of the customer in the chat (H5): look up, details, status changes."""
+    products: ProductService
+    """Products, specs, stock and promotions in force (H6)."""
+    admin: AdminService
+    """Supervisors' grants (H10.2) and the tag library (H4.3)."""
     agent_id: str
     agent_name: str
     role: str
@@ -81,6 +87,9 @@ def workstation_for(runtime: Runtime) -> Workstation:
                                 poke=runtime.engine.poke),
         knowledge=KnowledgeService(store),
         orders=OrderService(store, agent_id=agent.id, poke=runtime.engine.poke),
+        products=ProductService(store),
+        admin=AdminService(store, keeper=runtime.keeper, make_client=runtime.engine.make_client,
+                           poke=runtime.engine.poke),
         agent_id=agent.id, agent_name=agent.name, role=agent.role, team_id=agent.team_id,
         timezone=zone, keeper=runtime.keeper, make_client=runtime.engine.make_client,
     )

@@ -25,6 +25,7 @@ from app.services.listing import ConversationRow, ListQuery
 from app.services.preferences import Preferences
 from app.services.runtime import Applied, Runtime, SyncStatus
 from app.services.workstation import workstation_for
+from app.ui.admin_desk import AdminDesk
 from app.ui.appearance import Appearance
 from app.ui.chat_panel import ChatPanel
 from app.ui.conversation_actions import ConversationActions
@@ -33,6 +34,7 @@ from app.ui.customer_panel import CustomerPanel
 from app.ui.kb_desk import KbDesk
 from app.ui.list_header import ListHeader
 from app.ui.order_desk import OrderDesk
+from app.ui.product_desk import ProductDesk
 from app.ui.search_dialog import SearchDialog, make_search_dialog
 from app.ui.settings_dialog import PageFactory
 from app.ui.status_area import StatusArea
@@ -129,6 +131,10 @@ class MainWindow(QMainWindow):
         """Orders of the customer in the chat (H5): look up, details, status changes."""
         self.kb_desk = KbDesk(self)
         """The knowledge base beside the chat (H9): search, insert, suggested answers."""
+        self.product_desk = ProductDesk(self)
+        """Products, specs, stock and promotions beside the chat (H6)."""
+        self.admin_desk = AdminDesk(self)
+        """Supervisors' grants (H10.2) and the tag library (H4.3), from the 客服台 menu."""
         self._build_layout()
         self._build_commands()
         self.status = StatusArea(tr, self.statusBar(), self.banner)

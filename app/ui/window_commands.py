@@ -53,6 +53,10 @@ class WindowCommands:
             "shift.board": w.open_board,
             "kb.search": w.kb_desk.focus_search,
             "orders.lookup": w.order_desk.focus_lookup,
+            "orders.send_card": lambda: w.order_desk.send_card(),
+            "products.search": w.product_desk.focus_search,
+            "admin.grants": lambda: w.admin_desk.open_grants(),
+            "admin.tags": lambda: w.admin_desk.open_tags(),
             "settings.open": w.settings_requested.emit,
             "app.quit": w.close,
             "diagnostics.logs": lambda: w.tool_requested.emit("logs"),
@@ -97,8 +101,10 @@ class WindowCommands:
         w.team_settings = team_settings
         logout = QAction(tr("menu.logout"), w)
         logout.triggered.connect(w.logout_requested.emit)
-        for item in (a["settings.open"], auto_login, team_settings, a["phrase.manage"]):
+        for item in (a["settings.open"], auto_login, team_settings, a["phrase.manage"],
+                     a["admin.grants"], a["admin.tags"]):
             menu.addAction(item)
+        w.admin_desk.show_allowed(a["admin.grants"], a["admin.tags"])
         menu.addSeparator()
         for command_id in ("shift.handover", "shift.history", "shift.problem_log", "shift.board"):
             menu.addAction(a[command_id])
@@ -111,7 +117,8 @@ class WindowCommands:
         menu.addAction(a["app.quit"])
         tools = w.menuBar().addMenu(tr("menu.tools"))
         for command_id in ("palette.open", "search.open", "kb.search", "orders.lookup",
-                           "view.zoom_in", "view.zoom_out", "view.zoom_reset"):
+                           "orders.send_card", "products.search", "view.zoom_in",
+                           "view.zoom_out", "view.zoom_reset"):
             tools.addAction(a[command_id])
         tools.addSeparator()
         for command_id in ("diagnostics.logs", "diagnostics.export", "security.report"):
