@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -69,8 +70,11 @@ def append_message(
     message_id: str | None = None,
     agent_id: str | None = None,
     batch: FeedBatch | None = None,
+    card: dict[str, Any] | None = None,
 ) -> m.Message:
-    """Adds a message with the next per-conversation sequence and republishes the conversation."""
+    """Adds a message with the next per-conversation sequence and republishes the conversation.
+    `card` (an order card, kefu_protocol.shop) travels with the message; `text` is its
+    readable fallback and what the conversation list shows."""
     conv.message_count = (conv.message_count or 0) + 1
     message = m.Message(
         id=message_id or str(uuid.uuid4()),
@@ -80,6 +84,7 @@ def append_message(
         agent_id=agent_id,
         text=text,
         created_at=now,
+        card=card,
     )
     session.add(message)
     conv.last_message_at = now

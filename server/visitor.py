@@ -167,6 +167,7 @@ def read_messages(session: Session, who: VisitorIdentity, *, after: int) -> Visi
         VisitorMessage(
             id=msg.id, text=msg.text, sender=msg.sender,  # type: ignore[arg-type]
             created_at=msg.created_at.isoformat(), seq=msg.seq, agent_name=name,
+            card=msg.card,  # an order card: what the customer may see of their order (H11.3)
         )
         for msg, name in rows
     ]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from server.mutations import (
+    cards,
     conversations,
+    knowledge,
     lead,
+    logistics,
     orders,
     records,
     shifts,
+    tags,
     workspace,
     workstation,
 )
@@ -16,7 +20,9 @@ from server.mutations.base import Mutator
 
 def all_mutators() -> dict[str, Mutator]:
     merged: dict[str, Mutator] = {}
-    for module in (conversations, records, orders, workspace, workstation, shifts, lead):
+    modules = (conversations, records, orders, logistics, cards, knowledge, tags, workspace,
+               workstation, shifts, lead)
+    for module in modules:
         overlap = merged.keys() & module.MUTATORS.keys()
         if overlap:
             raise ValueError(f"mutators defined twice: {sorted(overlap)}")

@@ -30,18 +30,20 @@ LARGE_REFUND = "order.refund_large"
 BEFORE_SHIPPING = ("待付款", "已付款")
 
 
-def _employee_id(ctx: MutationContext) -> str:
+def employee_id(ctx: MutationContext) -> str:
+    """H5.4: the caller's employee ID, the account before `@`."""
     return ctx.principal.account.split("@")[0]
 
 
-def _load_order(ctx: MutationContext, order_id: str) -> m.Order:
+def load_order(ctx: MutationContext, order_id: str) -> m.Order:
+    """The order, locked, if the caller sees its team; else `order_not_found`."""
     order = ctx.session.get(m.Order, order_id, with_for_update=True)
     if order is None or not ctx.principal.sees_team(order.team_id):
         raise Rejected("order_not_found")
     return order
 
 
-def _require(ctx: MutationContext, permission: str) -> None:
+def require_permission(ctx: MutationContext, permission: str) -> None:
     """H10.2: the role's default or a supervisor's grant, else `permission_required`."""
     if not ctx.principal.can(permission):
         raise Rejected("permission_required", permission=permission,
@@ -50,16 +52,16 @@ def _require(ctx: MutationContext, permission: str) -> None:
 
 def _require_for_large(ctx: MutationContext, order: m.Order) -> None:
     if order.total_cents > REFUND_LIMIT_CENTS:
-        _require(ctx, LARGE_REFUND)
+        require_permission(ctx, LARGE_REFUND)
 
 
 def touch_order(ctx: MutationContext, order: m.Order, entry: dict[str, Any]) -> None:
     """H5.4: the handler's employee ID joins handled_by and the entry ends the history; the
     order is published to its team."""
-    employee_id = _employee_id(ctx)
-    order.history = [*order.history, {"at": ctx.now.isoformat(), "by": employee_id, **entry}]
-    if employee_id not in order.handled_by:
-        order.handled_by = [*order.handled_by, employee_id]
+    who = employee_id(ctx)
+    order.history = [*order.history, {"at": ctx.now.isoformat(), "by": who, **entry}]
+    if who not in order.handled_by:
+        order.handled_by = [*order.handled_by, who]
     bump(order)
     ctx.publish_team(order, order.team_id)
 
@@ -67,7 +69,7 @@ def touch_order(ctx: MutationContext, order: m.Order, entry: dict[str, Any]) -> 
 def order_transition(ctx: MutationContext, args: OrderTransition) -> None:
     """H5.1: the server's state machine decides; refunding or cancelling above the limit needs
     order.refund_large (H10.2); H5.4: the handler's employee ID is recorded."""
-    order = _load_order(ctx, args.order_id)
+    order = load_order(ctx, args.order_id)
     if args.from_status is not None and args.from_status != order.status:
         raise Rejected("stale_status", current=order.status)
     if args.to_status not in ORDER_TRANSITIONS.get(order.status, ()):
@@ -80,7 +82,7 @@ def order_transition(ctx: MutationContext, args: OrderTransition) -> None:
 
 def order_change_address(ctx: MutationContext, args: OrderChangeAddress) -> None:
     """H5.3: only before shipping; the history keeps the new address masked (H11.3)."""
-    order = _load_order(ctx, args.order_id)
+    order = load_order(ctx, args.order_id)
     if order.status not in BEFORE_SHIPPING:
         raise Rejected("address_locked_after_shipping", current=order.status)
     order.address = args.address
@@ -94,7 +96,7 @@ def _as_utc(value: dt.datetime) -> dt.datetime:
 def order_cancel(ctx: MutationContext, args: OrderCancel) -> None:
     """H5.3: before shipping and within CANCEL_WINDOW_HOURS of the order; above the refund
     limit only with order.refund_large."""
-    order = _load_order(ctx, args.order_id)
+    order = load_order(ctx, args.order_id)
     window = dt.timedelta(hours=CANCEL_WINDOW_HOURS)
     if order.status not in BEFORE_SHIPPING or ctx.now - _as_utc(order.created_at) > window:
         raise Rejected("cancel_window_passed", current=order.status, hours=CANCEL_WINDOW_HOURS)
@@ -105,7 +107,7 @@ def order_cancel(ctx: MutationContext, args: OrderCancel) -> None:
 
 def order_intercept(ctx: MutationContext, args: OrderIntercept) -> None:
     """H5.3: an interception request for a shipped parcel; the status stays 已发货."""
-    order = _load_order(ctx, args.order_id)
+    order = load_order(ctx, args.order_id)
     if order.status != "已发货":
         raise Rejected("intercept_not_shipped", current=order.status)
     order.intercept_requested_at = ctx.now
@@ -114,7 +116,7 @@ def order_intercept(ctx: MutationContext, args: OrderIntercept) -> None:
 
 def order_flag(ctx: MutationContext, args: OrderFlag) -> None:
     """H5.4: 插小红旗 with a note, or takes the flag down."""
-    order = _load_order(ctx, args.order_id)
+    order = load_order(ctx, args.order_id)
     order.flagged = args.flagged
     order.flag_note = args.note if args.flagged else ""
     touch_order(ctx, order, {"action": "flag" if args.flagged else "unflag", "note": args.note})
@@ -139,7 +141,7 @@ def return_create(ctx: MutationContext, args: ReturnCreate) -> None:
     """H5.2: a return or exchange case for a shipped order's lines, starting 待审核."""
     if ctx.session.get(m.ReturnCase, args.id) is not None:
         return  # replayed
-    order = _load_order(ctx, args.order_id)
+    order = load_order(ctx, args.order_id)
     if order.status not in RETURNABLE_ORDER_STATUSES:
         raise Rejected("return_not_allowed", current=order.status)
     items = [item.model_dump() for item in args.items]
@@ -148,7 +150,7 @@ def return_create(ctx: MutationContext, args: ReturnCreate) -> None:
         id=args.id, order_id=order.id, team_id=order.team_id, kind=args.kind,
         reason=args.reason, items=items, note=args.note, status="待审核",
         created_by=ctx.principal.agent_id, created_at=ctx.now,
-        history=[{"at": ctx.now.isoformat(), "by": _employee_id(ctx), "status": "待审核",
+        history=[{"at": ctx.now.isoformat(), "by": employee_id(ctx), "status": "待审核",
                   "note": args.note}],
     )
     ctx.session.add(case)
@@ -167,11 +169,11 @@ def return_update(ctx: MutationContext, args: ReturnUpdate) -> None:
         allowed = (RETURN_FINAL_STATUS[case.kind],)
     if args.status not in allowed:
         raise Rejected("return_illegal_transition", current=case.status, target=args.status)
-    order = _load_order(ctx, case.order_id)
+    order = load_order(ctx, case.order_id)
     if case.kind == "退货" and args.status in ("已同意", "已退款"):
         _require_for_large(ctx, order)
     case.status = args.status
-    case.history = [*case.history, {"at": ctx.now.isoformat(), "by": _employee_id(ctx),
+    case.history = [*case.history, {"at": ctx.now.isoformat(), "by": employee_id(ctx),
                                     "status": args.status, "note": args.note}]
     bump(case)
     ctx.publish_team(case, case.team_id)
