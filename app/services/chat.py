@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,7 +15,11 @@ from app.models.store import Store
 from app.models.tables import Message, Outbox, Record
 from app.services.listing import ConversationRow, ListingService, ListQuery, SortKey
 from app.sync import apply, outbox
+from kefu_protocol.shop import ORDER_CARD_MAX_LINES
 from kefu_protocol.wire import MAX_MESSAGE_CHARS
+
+SENDS = ("message.send", "order.send_card")
+"""Queued intents that become messages: shown as 发送中 at once, like a typed reply."""
 
 
 class MessageTooLong(Exception):
@@ -38,6 +43,9 @@ class MessageRow:
     outbox_seq: int | None = None
     seq: int | None = None
     """The message's number in its conversation (synced messages only)."""
+    card: dict[str, Any] | None = None
+    """An order card (kefu_protocol.shop, H5); `text` is its readable fallback ("" while the
+    card is still queued here: the view words it)."""
 
 
 def _time(value: str | None) -> dt.datetime | None:
@@ -83,13 +91,16 @@ class ChatService:
             names = _agent_names(session, authors)
             queued = session.scalars(
                 select(Outbox).where(
-                    Outbox.name == "message.send",
+                    Outbox.name.in_(SENDS),
                     func.json_extract(Outbox.args, "$.conversation_id") == conversation_id,
                 ).order_by(Outbox.seq)
             ).all()
+            cards = {item.seq: _queued_card(session, str(item.args.get("order_id")))
+                     for item in queued if item.name == "order.send_card"}
         rows = [
             MessageRow(m.id, m.sender, m.text, _time(m.created_at) or dt.datetime.now(dt.UTC),
-                       names.get(m.agent_id or "", ""), "sent", seq=m.seq)
+                       names.get(m.agent_id or "", ""), "sent", seq=m.seq,
+                       card=m.card if isinstance(m.card, dict) else None)
             for m in reversed(synced)
         ]
         known = {m.id for m in synced}
@@ -98,10 +109,10 @@ class ChatService:
             if args.get("conversation_id") != conversation_id or args.get("id") in known:
                 continue
             rows.append(MessageRow(
-                args["id"], "agent", args["text"], dt.datetime.fromisoformat(item.created_at),
-                names.get(self.agent_id, ""),
+                args["id"], "agent", str(args.get("text") or ""),
+                dt.datetime.fromisoformat(item.created_at), names.get(self.agent_id, ""),
                 "rejected" if item.state == "rejected" else "sending",
-                item.last_error or "", item.seq,
+                item.last_error or "", item.seq, card=cards.get(item.seq),
             ))
         return rows
 
@@ -139,6 +150,28 @@ class ChatService:
         with self.store.write() as session:
             outbox.enqueue(session, "presence.set", {"status": status})
         self.poke()
+
+
+def _queued_card(session: Session, order_id: str) -> dict[str, Any]:
+    """The card a queued order.send_card will carry, from the cached order (the server builds
+    the real one): number, status, total, lines, the latest tracking event; never the address."""
+    record = session.get(Record, ("order", order_id))
+    data = record.data if record is not None and isinstance(record.data, dict) else {}
+    lines = [{"name": str(li.get("name") or li.get("sku") or ""), "qty": int(li.get("qty") or 0)}
+             for li in data.get("lines") or () if isinstance(li, dict)]
+    events = session.scalars(select(Record.data).where(
+        Record.entity == "logistics_event",
+        func.json_extract(Record.data, "$.order_id") == order_id)).all()
+    last = max(events, key=lambda e: str(e.get("at") or ""), default=None)
+    return {"type": "order", "order_no": str(data.get("order_no") or ""),
+            "status": str(data.get("status") or ""),
+            "total_cents": int(data.get("total_cents") or 0),
+            "created_at": str(data.get("created_at") or ""),
+            "lines": lines[:ORDER_CARD_MAX_LINES],
+            "more": max(0, len(lines) - ORDER_CARD_MAX_LINES),
+            "tracking": None if last is None else {
+                "carrier": str(last.get("carrier") or ""), "status": str(last.get("status") or ""),
+                "at": str(last.get("at") or "")}}
 
 
 def _agent_names(session: Session, agent_ids: set[str]) -> dict[str, str]:

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from app.i18n import Tr
 from app.services.chat import MessageRow
+from app.ui.order_card import CARD_WIDTH, card_html, card_text
 from app.ui.theme import Palette
 
 MESSAGE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -71,8 +72,10 @@ def with_days(rows: list[MessageRow], tr: Tr, before: dt.date | None = None) -> 
 class MessageListModel(QAbstractListModel):
     """The loaded messages of one conversation, oldest first, with day rows between."""
 
-    def __init__(self) -> None:
+    def __init__(self, tr: Tr | None = None) -> None:
         super().__init__()
+        self.tr_ = tr or Tr("zh")
+        """Words an order card that has no text yet (queued here, H5)."""
         self._rows: list[MessageRow] = []
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
@@ -83,7 +86,7 @@ class MessageListModel(QAbstractListModel):
             return None
         row = self._rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return row.text
+            return row.text or (card_text(self.tr_, row.card) if row.card else "")
         if role == MESSAGE_ROLE:
             return row
         return None
@@ -157,7 +160,8 @@ class MessageDelegate(QStyledItemDelegate):
     def document(self, option: QStyleOptionViewItem, row: MessageRow) -> QTextDocument:
         """Laid-out text of one bubble; sizeHint and paint share it (a small LRU cache)."""
         width = option.rect.width()  # type: ignore[attr-defined]
-        key = (row.id, row.text, row.delivery, width, option.font.key())  # type: ignore[attr-defined]
+        key = (row.id, row.text, row.delivery, width, option.font.key(),  # type: ignore[attr-defined]
+               str(row.card) if row.card else "")
         doc = self._docs.pop(key, None)
         if doc is None:
             doc = self._layout(option, row)
@@ -173,8 +177,13 @@ class MessageDelegate(QStyledItemDelegate):
         mine = row.sender == "agent"
         link = self.palette.bubble_agent_text if mine and row.delivery != "rejected" \
             else self.palette.accent
-        doc.setHtml(_rich(row.text, link))
         width = max(160, int(option.rect.width() * 0.66)) - 2 * self.PAD  # type: ignore[attr-defined]
+        if row.card:  # an order card (H5): a fixed-width card, in the customer bubble's colours
+            doc.setHtml(card_html(self.tr_, row.card, muted=self.palette.muted,
+                                  accent=self.palette.accent))
+            doc.setTextWidth(min(width, CARD_WIDTH))
+            return doc
+        doc.setHtml(_rich(row.text, link))
         doc.setTextWidth(width)
         doc.setTextWidth(min(width, doc.idealWidth() + 1))
         return doc
@@ -222,15 +231,16 @@ class MessageDelegate(QStyledItemDelegate):
         align = Qt.AlignmentFlag.AlignRight if mine else Qt.AlignmentFlag.AlignLeft
         painter.drawText(QRect(rect.left() + 14, rect.top() + 2, rect.width() - 28, 16),
                          align | Qt.AlignmentFlag.AlignVCenter, caption)
-        painter.setPen(QPen(QColor(p.divider)) if not mine else Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(p.bubble_agent if mine else p.bubble_customer))
+        card = row.card is not None
+        painter.setPen(QPen(QColor(p.divider)) if not mine or card else Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(p.bubble_agent if mine and not card else p.bubble_customer))
         if row.delivery == "rejected":
             painter.setBrush(QColor(p.danger))
         painter.drawRoundedRect(bubble, 8, 8)
         painter.translate(bubble.left() + self.PAD, bubble.top() + self.PAD)
         context = QAbstractTextDocumentLayout.PaintContext()
         context.palette.setColor(QPalette.ColorRole.Text,
-                                 QColor(p.bubble_agent_text if mine else p.text))
+                                 QColor(p.bubble_agent_text if mine and not card else p.text))
         doc.documentLayout().draw(painter, context)
         painter.translate(-(bubble.left() + self.PAD), -(bubble.top() + self.PAD))
         if mine and row.delivery != "sent":
@@ -266,6 +276,12 @@ class MessageView(QListView):
         self.customContextMenuRequested.connect(self._menu)
         self.setMouseTracking(True)
 
+    def setModel(self, model: Any) -> None:
+        """A messages model words queued order cards in this view's language."""
+        if isinstance(model, MessageListModel):
+            model.tr_ = self.tr_
+        super().setModel(model)
+
     def _row_and_link(self, point: QPoint) -> tuple[MessageRow | None, str]:
         index = self.indexAt(point)
         row: MessageRow | None = index.data(MESSAGE_ROLE) if index.isValid() else None
@@ -292,7 +308,8 @@ class MessageView(QListView):
     def selected_text(self) -> str:
         rows = sorted(self.selectionModel().selectedIndexes(), key=lambda i: i.row())
         picked = [i.data(MESSAGE_ROLE) for i in rows]
-        return "\n".join(r.text for r in picked if r is not None and r.sender != "day")
+        return "\n".join(r.text or (card_text(self.tr_, r.card) if r.card else "")
+                         for r in picked if r is not None and r.sender != "day")
 
     def copy_selection(self) -> None:
         text = self.selected_text()

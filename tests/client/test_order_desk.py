@@ -83,8 +83,8 @@ def test_a_queued_change_shows_pending_and_a_refused_one_reverts_with_its_reason
     pokes: list[int] = []
     service = OrderService(store, agent_id="a", poke=lambda: pokes.append(1))
     with pytest.raises(OrderRefused):
-        service.change_status(NEW, "已完成")  # not a legal step from 已付款
-    service.change_status(NEW, "已发货")
+        service.actions.change_status(NEW, "已完成")  # not a legal step from 已付款
+    service.actions.change_status(NEW, "已发货")
     assert pokes == [1]
     [row] = service.lookup("DD1002")
     assert (row.status, row.server_status, row.pending_status) == ("已发货", "已付款", "已发货")
@@ -98,7 +98,7 @@ def test_a_queued_change_shows_pending_and_a_refused_one_reverts_with_its_reason
     [row] = service.lookup("DD1002")
     assert row.status == "已付款" and row.pending_status is None, "reverted"
     assert [r.reason for r in row.refused] == ["订单状态已变为“已取消”，请刷新后再操作"]
-    service.dismiss_refused(NEW)
+    service.actions.dismiss_refused(NEW)
     assert service.lookup("DD1002")[0].refused == ()
 
 
@@ -163,45 +163,45 @@ def test_look_up_change_status_then_a_stale_change_is_refused_and_reverted(
         # Look up by number: details with ¥ amounts, payment, the masked address, tracking.
         panel.search.setText(order_no)
         panel.lookup.click()
-        await until(lambda: panel.title.text() == f"订单 {order_no}")
+        await until(lambda: panel.detail.title.text() == f"订单 {order_no}")
         assert panel.heading.text() == "订单号查询结果"
-        assert panel.status.text() == "状态：已付款"
-        facts = panel.facts.text()
+        assert panel.detail.status.text() == "状态：已付款"
+        facts = panel.detail.facts.text()
         assert "合计：¥199.00" in facts and "支付方式：微信支付" in facts
         assert "收货地址：浙江省杭州市****" in facts and "文三路" not in facts
-        assert _items(panel.lines) == ["保温杯（CUP-01）× 1 · ¥199.00"]
-        assert any("顺丰 SF100200 已揽收 杭州转运中心" in t for t in _items(panel.logistics))
-        offered = [panel.next_status.itemText(i) for i in range(panel.next_status.count())]
+        assert _items(panel.detail.lines) == ["保温杯（CUP-01）× 1 · ¥199.00"]
+        assert any("顺丰 SF100200 已揽收 杭州转运中心" in t for t in _items(panel.detail.logistics))
+        offered = [panel.detail.next_status.itemText(i) for i in range(panel.detail.next_status.count())]
         assert offered == ["已发货", "退款中", "已取消"]
 
         # 已付款 → 已发货: pending at once, then applied with the agent's employee ID (H5.4).
-        panel.next_status.setCurrentIndex(offered.index("已发货"))
-        panel.apply.click()
-        await until(lambda: panel.status.text() == "状态：已发货", timeout=30)
-        assert any(t.endswith(f"已发货（{employee_id}）") for t in _items(panel.history))
-        assert f"备注工号：{employee_id}" in panel.facts.text()
-        assert panel.refused.isHidden()
+        panel.detail.next_status.setCurrentIndex(offered.index("已发货"))
+        panel.detail.apply.click()
+        await until(lambda: panel.detail.status.text() == "状态：已发货", timeout=30)
+        assert any(t.endswith(f"已发货（{employee_id}）") for t in _items(panel.detail.history))
+        assert f"备注工号：{employee_id}" in panel.detail.facts.text()
+        assert panel.detail.refused.isHidden()
 
         # Offline, the agent changes 已发货 → 已签收 while a colleague puts the order into
         # 退款中 on the server: the queued change is refused as stale when it arrives.
         ui_server.stop()
         try:
             _refund_behind_the_client(ui_world, order_id, company.team_id)
-            panel.next_status.setCurrentIndex(panel.next_status.findData("已签收"))
-            panel.apply.click()
-            await until(lambda: panel.status.text() == "状态：已签收（待同步，原为已发货）")
-            assert not panel.apply.isEnabled(), "one change at a time"
+            panel.detail.next_status.setCurrentIndex(panel.detail.next_status.findData("已签收"))
+            panel.detail.apply.click()
+            await until(lambda: panel.detail.status.text() == "状态：已签收（待同步，原为已发货）")
+            assert not panel.detail.apply.isEnabled(), "one change at a time"
         finally:
             ui_server.start()
-        await until(lambda: panel.refused.isVisible(), timeout=60)
-        assert panel.refused.text() == "已被拒绝：订单状态已变为“退款中”，请刷新后再操作"
-        await until(lambda: panel.status.text() == "状态：退款中", timeout=30)
-        assert any("退款中（99999）" in t for t in _items(panel.history))
+        await until(lambda: panel.detail.refused.isVisible(), timeout=60)
+        assert panel.detail.refused.text() == "改为已签收被拒绝：订单状态已变为“退款中”，请刷新后再操作"
+        await until(lambda: panel.detail.status.text() == "状态：退款中", timeout=30)
+        assert any("退款中（99999）" in t for t in _items(panel.detail.history))
         assert "已签收" not in panel.orders.item(0).text(), "the refused change is reverted"
 
         # The agent has read it: the refusal leaves the order.
-        panel.dismiss.click()
-        await until(lambda: panel.refused.isHidden())
+        panel.detail.dismiss.click()
+        await until(lambda: panel.detail.refused.isHidden())
 
     run(aloop, scenario(), timeout=150)
 
@@ -221,15 +221,15 @@ def test_the_panel_offers_the_legal_steps_marks_refused_rows_and_says_when_none_
     assert asked.args == ["DD1001"]
     panel.show_orders(service.lookup("DD1001"), heading="订单号查询结果")
     assert panel.orders.item(0).text() == "DD1001 · 已完成 · ¥199.00"
-    assert [panel.next_status.itemText(i) for i in range(panel.next_status.count())] == ["退款中"]
+    assert [panel.detail.next_status.itemText(i) for i in range(panel.detail.next_status.count())] == ["退款中"]
     with store.write() as session:  # 已完成 → 退款中 was refused: the list row says so
         outbox.enqueue(session, "order.transition",
                        {"order_id": "o-old", "to_status": "退款中", "from_status": "已完成"})
         outbox.reject_locally(session, outbox.next_batch(session), "forbidden_action", "无权退款")
     panel.show_orders(service.lookup("DD1001"), heading="订单号查询结果")
     assert panel.orders.item(0).text().endswith("有修改被拒绝")
-    assert panel.refused.text() == "已被拒绝：无权退款"
+    assert panel.detail.refused.text() == "改为退款中被拒绝：无权退款"
     panel.show_orders(service.lookup("DD2001"), heading="订单号查询结果")
-    assert not panel.apply.isHidden() and panel.apply.isEnabled(), "待付款 can change"
+    assert not panel.detail.apply.isHidden() and panel.detail.apply.isEnabled(), "待付款 can change"
     panel.show_orders(service.lookup("XX"), heading="订单号查询结果")
-    assert panel.heading.text() == "没有找到订单" and panel.title.isHidden()
+    assert panel.heading.text() == "没有找到订单" and panel.detail.widget().isHidden()
