@@ -299,9 +299,14 @@
       meta.appendChild(el("span", "who", name));
       meta.appendChild(el("time", "time", clockTime(m.created_at)));
       body.appendChild(meta);
-      var bubble = el("div", "bubble");
-      appendLinkified(bubble, m.text);
-      body.appendChild(bubble);
+      var card = m.card && m.card.type === "order" ? buildOrderCard(m.card) : null;
+      if (card) {
+        body.appendChild(card);
+      } else {
+        var bubble = el("div", "bubble");
+        appendLinkified(bubble, m.text);
+        body.appendChild(bubble);
+      }
       node.appendChild(body);
     } else {
       node = el("div", "msg msg-customer");
@@ -318,6 +323,71 @@
     node.dataset.id = m.id;
     if (m.seq) node.dataset.seq = String(m.seq);
     return node;
+  }
+
+  // ---- order cards (H5; never the address or contact data, H11.3) --------------------------
+
+  function yuan(cents) {
+    var n = Math.round(Number(cents));
+    if (!isFinite(n)) return "";
+    var abs = Math.abs(n);
+    return (n < 0 ? "-" : "") + "¥" + Math.floor(abs / 100) + "." +
+      String(abs % 100).padStart(2, "0");
+  }
+
+  function dayTime(iso) {
+    var d = new Date(iso);
+    if (!iso || isNaN(d.getTime())) return "";
+    var pad = function (v) { return String(v).padStart(2, "0"); };
+    return pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" +
+      pad(d.getMinutes());
+  }
+
+  function asText(value) { return value === undefined || value === null ? "" : String(value); }
+
+  function buildOrderCard(card) {
+    // Built with DOM nodes and textContent only: every field is data, never markup.
+    var box = el("div", "bubble order-card");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "订单 " + asText(card.order_no));
+    var head = el("div", "oc-head");
+    head.appendChild(el("span", "oc-label", "订单"));
+    head.appendChild(el("span", "oc-no", asText(card.order_no)));
+    head.appendChild(el("span", "oc-status", asText(card.status)));
+    box.appendChild(head);
+    var lines = Array.isArray(card.lines) ? card.lines : [];
+    if (lines.length) {
+      var list = el("ul", "oc-lines");
+      lines.forEach(function (line) {
+        if (!line || typeof line !== "object") return;
+        var item = el("li", "oc-line");
+        item.appendChild(el("span", "oc-name", asText(line.name)));
+        item.appendChild(el("span", "oc-qty", "×" + asText(line.qty)));
+        list.appendChild(item);
+      });
+      var more = Number(card.more) || 0;
+      if (more > 0) list.appendChild(el("li", "oc-more", "还有 " + more + " 件商品"));
+      box.appendChild(list);
+    }
+    var total = el("div", "oc-total");
+    total.appendChild(el("span", "oc-total-label", "合计"));
+    total.appendChild(el("strong", "oc-amount", yuan(card.total_cents)));
+    box.appendChild(total);
+    var tracking = card.tracking;
+    var track = el("div", "oc-tracking");
+    if (tracking && typeof tracking === "object") {
+      track.appendChild(el("span", "oc-carrier", asText(tracking.carrier)));
+      track.appendChild(el("span", "oc-track-status", asText(tracking.status)));
+      var when = dayTime(tracking.at);
+      if (when) track.appendChild(el("time", "oc-track-at", when));
+    } else {
+      track.classList.add("none");
+      track.textContent = "暂无物流信息";
+    }
+    box.appendChild(track);
+    var placed = dayTime(card.created_at);
+    if (placed) box.appendChild(el("div", "oc-date", "下单时间 " + placed));
+    return box;
   }
 
   function setSendState(node, status, detail) {

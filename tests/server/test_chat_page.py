@@ -311,3 +311,51 @@ def test_offline_send_fails_shows_reconnecting_and_resends_with_the_same_id(
     assert len({c["id"] for c in copies}) == 1
     assert mine.get_attribute("data-id") == copies[0]["id"]
     assert len(_texts(browser, ".msg[data-sender=customer]")) == 1
+
+
+def test_an_order_card_renders_on_the_customer_page_h5_h11_3(
+    server: ServerProcess, world: World, browser: WebDriver
+) -> None:
+    """The agent sends the customer's order (H5): the page draws a card with the number,
+    status, total in ¥, the lines and the latest tracking — the names shown as text (no
+    markup runs) and no address (H11.3)."""
+    company = world.company()
+    _customer, order_id, order_no = world.customer_with_order(company, status="已发货")
+    markup_name = "<img src=x onerror=\"document.title='pwned'\">礼盒"
+    lines = [{"sku": "TEA-01", "name": "西湖龙井", "qty": 2, "price_cents": 4000},
+             {"sku": "BOX-9", "name": markup_name, "qty": 1, "price_cents": 2150}]
+    with world.db.write() as session:
+        order = session.get(m.Order, order_id)
+        assert order is not None
+        order.lines, order.total_cents = lines, 10150
+        session.add(m.LogisticsEvent(
+            id=str(uuid.uuid4()), order_id=order_id, team_id=company.team_id,
+            at=m.utcnow(), carrier="顺丰速运", tracking_no="SF1234567890",
+            status="运输中，已到达杭州转运中心"))
+    agent = AgentClient(server.url, world.agent(company, name="王小明").account, PASSWORD)
+    agent.online()
+    browser.get(f"{server.url}/chat?company={company.domain}")
+    _visible(browser, "#nickname").send_keys("老顾客")
+    browser.find_element(By.ID, "order-no").send_keys(order_no)
+    browser.find_element(By.ID, "start").click()
+    _visible(browser, "#composer")
+    opened = _feed_until(agent, lambda c: c["entity"] == "conversation" and c.get("data")
+                         and c["data"].get("state") == "open", "the assigned conversation")
+
+    assert agent.do("order.send_card", id=str(uuid.uuid4()), conversation_id=opened["id"],
+                    order_id=order_id)["status"] == "applied"
+    card = _visible(browser, ".msg[data-sender=agent] .order-card")
+    assert card.find_element(By.CSS_SELECTOR, ".oc-no").text == order_no
+    assert card.find_element(By.CSS_SELECTOR, ".oc-status").text == "已发货"
+    assert card.find_element(By.CSS_SELECTOR, ".oc-amount").text == "¥101.50"
+    names = [e.text for e in card.find_elements(By.CSS_SELECTOR, ".oc-line .oc-name")]
+    assert names == ["西湖龙井", markup_name]
+    assert [e.text for e in card.find_elements(By.CSS_SELECTOR, ".oc-qty")] == ["×2", "×1"]
+    tracking = card.find_element(By.CSS_SELECTOR, ".oc-tracking").text
+    assert "顺丰速运" in tracking and "运输中，已到达杭州转运中心" in tracking
+    assert "文三路" not in card.text
+    assert not browser.find_elements(By.CSS_SELECTOR, ".messages img")
+    assert browser.title == "在线客服"
+    if os.environ.get("KEFU_SCREENSHOTS") == "1":
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(SCREENSHOT.with_name("chat-order-card.png")))
