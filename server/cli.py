@@ -12,6 +12,7 @@ import platformdirs
 
 from server.db import Database, open_database
 from server.migrate import new_epoch, upgrade
+from server.shop_rows import KINDS
 from server.state import Settings
 
 log = logging.getLogger("server")
@@ -30,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         ("serve", "run the HTTP API"),
         ("migrate", "upgrade the schema"),
         ("reset-epoch", "after restoring a backup: make every client rebuild its cache"),
-        ("import", "load products, orders, logistics events, KB entries (CSV/JSON)"),
+        ("import", "load products, promotions, orders, logistics events, KB entries (CSV/JSON)"),
     )
     for name, help_text in commands:
         cmd = sub.add_parser(name, help=help_text)
@@ -44,8 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     shop = sub.choices["import"]
     shop.add_argument("--company", help="company domain (default: the only company)")
     shop.add_argument("--team", help="team name for orders and new customers (default: first)")
-    shop.add_argument("--kind", choices=("products", "orders", "logistics", "kb"),
-                      help="kind of every FILE (default: from the file name)")
+    shop.add_argument("--kind", choices=KINDS, help="kind of every FILE (default: from the name)")
     shop.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
 

@@ -1,10 +1,10 @@
-"""Imports a shop's products, orders, logistics events and KB entries, and feeds them to desks."""
+"""Imports a shop's products, promotions, orders, logistics events and KB entries for the desks."""
 
 from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from server.changes import (
 )
 from server.db import Database
 from server.mutations.base import bump
+from server.shop_promotions import promotion_errors
 from server.shop_rows import KINDS, ImportFailed, Row, infer_kind, load_file
 
 _BATCH = 2000
@@ -146,6 +147,17 @@ class _Importer:
                      lambda v: m.Product(id=str(uuid.uuid4()), company_id=cid, version=1, **v),
                      lambda _r: company_scope(cid))
 
+    def promotions(self, rows: Sequence[Row]) -> None:
+        cid = self.target.company_id
+        errors = promotion_errors(self.session, cid, rows)
+        if errors:
+            raise ImportFailed(errors)
+        existing = {p.name: p for p in self.session.scalars(
+            select(m.Promotion).where(m.Promotion.company_id == cid))}
+        self._upsert("promotions", rows, existing, lambda v: v["name"],
+                     lambda v: m.Promotion(id=str(uuid.uuid4()), company_id=cid, version=1, **v),
+                     lambda _r: company_scope(cid))
+
     def kb(self, rows: Sequence[Row]) -> None:
         cid = self.target.company_id
         existing = {(k.category, k.title): k for k in self.session.scalars(
@@ -170,8 +182,8 @@ class _Importer:
             prepared.append(Row(row.where, values))
         self._upsert("orders", prepared, self._orders_by_no(), lambda v: v["order_no"],
                      lambda v: m.Order(id=str(uuid.uuid4()), company_id=cid, team_id=tid,
-                                       version=1, history=[], handled_by=[],
-                                       **{"created_at": m.utcnow(), **v}),
+                                       version=1, handled_by=[],
+                                       **{"created_at": m.utcnow(), "history": [], **v}),
                      lambda r: team_scope(r.team_id))
 
     def _customers(self, rows: Sequence[Row]) -> dict[str, str]:
@@ -240,9 +252,16 @@ def import_files(db: Database, paths: Sequence[Path], *, company: str | None = N
     if errors:
         raise ImportFailed(errors)
     with db.write() as session:
-        importer = _Importer(session, db.kind, resolve_target(session, company, team))
-        for name in KINDS:  # orders before their logistics events
-            if by_kind[name]:
-                getattr(importer, name)(by_kind[name])
-        importer.feed.before_commit()
+        return import_rows(session, db.kind, resolve_target(session, company, team), by_kind)
+
+
+def import_rows(session: Session, db_kind: str, target: Target,
+                by_kind: Mapping[str, Sequence[Row]]) -> ImportReport:
+    """Writes validated rows in KINDS order (products before promotions, orders before their
+    events) in the caller's transaction, feed rows included; ImportFailed: roll it back."""
+    importer = _Importer(session, db_kind, target)
+    for name in KINDS:
+        if by_kind.get(name):
+            getattr(importer, name)(by_kind[name])
+    importer.feed.before_commit()
     return importer.report

@@ -12,12 +12,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from kefu_protocol.shop import ORDER_TRANSITIONS
+from kefu_protocol.shop import ORDER_TRANSITIONS, PROMOTION_KINDS
 
-KINDS = ("products", "orders", "logistics", "kb")
+# In import order: products before the promotions naming them, orders before their events.
+KINDS = ("products", "promotions", "orders", "logistics", "kb")
 _MONEY = re.compile(r"^-?\d+(\.\d{1,2})?$")
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "products": ("sku", "name", "price"),
+    "promotions": ("name", "kind", "rule"),
     "orders": ("order_no", "status", "total"),
     "logistics": ("order_no", "at", "carrier", "tracking_no", "status"),
     "kb": ("category", "title", "body"),
@@ -50,8 +52,9 @@ def infer_kind(path: Path) -> str | None:
     for kind in KINDS:
         if name.startswith(kind) or (kind == "kb" and name.startswith("knowledge")):
             return kind
-    if name.startswith("product"):
-        return "products"
+    for prefix in ("product", "promotion"):
+        if name.startswith(prefix):
+            return prefix + "s"
     return None
 
 
@@ -122,12 +125,24 @@ def order_lines(value: Any) -> list[Any]:
 
 
 def word_list(value: Any) -> list[str]:
+    """A JSON list, or words separated by `;` or `,` (ASCII or full-width)."""
     if isinstance(value, list):
         return [str(v) for v in value]
     text = str(value or "").strip()
     if text.startswith("["):
-        return [str(v) for v in json.loads(text)]
+        return [str(v) for v in _json_cell(text, list, "expected a JSON list")]
     return [w.strip() for w in re.split(r"[;,，；]", text) if w.strip()]
+
+
+def whole_number(value: Any, what: str, *, high: int | None = None) -> int | None:
+    """A whole number from 0 (to `high`), or None for an empty cell."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None
+    if not text.isdigit() or (high is not None and int(text) > high):
+        upto = f" to {high}" if high is not None else ""
+        raise RowError(f"bad {what} {text!r} (a whole number from 0{upto})")
+    return int(text)
 
 
 def timestamp(value: Any) -> dt.datetime:
@@ -149,9 +164,14 @@ def normalise(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
     if missing:
         raise RowError(f"missing {', '.join(missing)}")
     if kind == "products":
+        if len(_text(raw, "category")) > 60:
+            raise RowError("category longer than 60 characters")
         return {"sku": _text(raw, "sku"), "name": _text(raw, "name"),
                 "price_cents": money_cents(raw["price"]), "specs": mapping(raw.get("specs")),
-                "promotion": _text(raw, "promotion")}
+                "promotion": _text(raw, "promotion"), "category": _text(raw, "category"),
+                "stock": whole_number(raw.get("stock"), "stock")}
+    if kind == "promotions":
+        return promotion(raw)
     if kind == "orders":
         status = _text(raw, "status")
         if status not in ORDER_TRANSITIONS:
@@ -172,6 +192,34 @@ def normalise(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
                 "status": _text(raw, "status"), "detail": _text(raw, "detail")}
     return {"category": _text(raw, "category"), "title": _text(raw, "title"),
             "body": _text(raw, "body"), "keywords": word_list(raw.get("keywords"))}
+
+
+def promotion(raw: dict[str, Any]) -> dict[str, Any]:
+    """A promotion's fields (H6); its SKUs are checked against the products on import."""
+    kind = _text(raw, "kind")
+    if kind not in PROMOTION_KINDS:
+        raise RowError(f"unknown kind {kind!r} (one of {' '.join(PROMOTION_KINDS)})")
+    values: dict[str, Any] = {
+        "name": _text(raw, "name"), "kind": kind, "rule": _text(raw, "rule"),
+        "threshold_cents": money_cents(raw["threshold"]) if _text(raw, "threshold") else 0,
+        "discount_cents": money_cents(raw["discount"]) if _text(raw, "discount") else 0,
+        "percent_off": whole_number(raw.get("percent_off"), "percent_off", high=100) or 0,
+        "skus": list(dict.fromkeys(word_list(raw.get("skus")))),
+        "starts_at": timestamp(raw["starts_at"]) if _text(raw, "starts_at") else None,
+        "ends_at": timestamp(raw["ends_at"]) if _text(raw, "ends_at") else None}
+    threshold, discount = values["threshold_cents"], values["discount_cents"]
+    if len(values["name"]) > 100:
+        raise RowError("name longer than 100 characters")
+    if threshold < 0 or discount < 0:
+        raise RowError("threshold and discount cannot be negative")
+    if kind == "满减" and (discount == 0 or (threshold and discount > threshold)):
+        raise RowError("a 满减 needs a discount above 0 and not above its threshold")
+    if kind == "折扣" and not values["percent_off"]:
+        raise RowError("a 折扣 needs percent_off (1-100: 九折 is 10)")
+    starts, ends = values["starts_at"], values["ends_at"]
+    if starts is not None and ends is not None and ends <= starts:
+        raise RowError(f"ends_at {raw['ends_at']} is not after starts_at {raw['starts_at']}")
+    return values
 
 
 def load_file(path: Path, kind: str, errors: list[str]) -> list[Row]:

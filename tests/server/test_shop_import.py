@@ -204,3 +204,123 @@ def test_imported_platform_fetches_and_pushes_through_the_state_machine_h5_1(
     assert shipped.history[-1]["note"] == "顺丰 SF9"
     pushed = list(_latest(agent, "order").values())
     assert [(o["status"], o["version"]) for o in pushed] == [("已发货", 2)]
+
+
+def _promotions(folder: Path, *, rule: str = "全店满300减40") -> list[Path]:
+    """Products (with category and stock), then promotions as CSV and JSON (H6)."""
+    products = _write(folder, "products.csv", "sku,name,category,price,stock\n"
+                      "A001,保温杯,家居日用,89.00,120\nA002,水壶,家居日用,12.50,\n"
+                      "A003,茶叶,食品,58,0\n")
+    csv_file = _write(folder, "promotions.csv", BOM +
+                      "name,kind,rule,threshold,discount,percent_off,skus,starts_at,ends_at\n"
+                      f"店铺满减,满减,{rule},300,40,,,2024-06-01T00:00:00,2024-06-30T00:00:00\n"
+                      "保温杯九折,折扣,保温杯限时九折,,,10,A001;A002,2024-06-01T10:00:00+08:00,\n")
+    json_file = _write(folder, "promotions-gifts.json", json.dumps([
+        {"name": "买茶送杯", "kind": "赠品", "rule": "买茶叶送保温杯", "skus": ["A003"],
+         "starts_at": "2024-06-01T00:00:00"},
+        {"name": "新客立减", "kind": "满减", "rule": "新客满50减5", "threshold": 50,
+         "discount": "5"}], ensure_ascii=False))
+    return [products, csv_file, json_file]
+
+
+def test_promotions_from_csv_and_json_reach_the_desks_and_reimport_is_idempotent_h6(
+    server: ServerProcess, world: World, tmp_path: Path
+) -> None:
+    company = world.company()
+    agent = AgentClient(server.url, world.agent(company).account, PASSWORD)
+    agent.pull_all()
+    report = import_files(world.db, _promotions(tmp_path), company=company.domain)
+    assert (report.counts["products"].created, report.counts["promotions"].created) == (3, 4)
+    pushed = {p["name"]: p for p in _latest(agent, "promotion").values()}
+    assert pushed.keys() == {"店铺满减", "保温杯九折", "买茶送杯", "新客立减"}
+    whole_shop = pushed["店铺满减"]
+    assert (whole_shop["kind"], whole_shop["rule"]) == ("满减", "全店满300减40")
+    assert whole_shop["skus"] == [], "the whole shop"
+    assert (whole_shop["threshold_cents"], whole_shop["discount_cents"]) == (30000, 4000)
+    assert whole_shop["starts_at"] == "2024-05-31T16:00:00+00:00", "China time without offset"
+    assert whole_shop["ends_at"] == "2024-06-29T16:00:00+00:00"
+    cups = pushed["保温杯九折"]
+    assert (cups["percent_off"], cups["skus"], cups["ends_at"]) == (10, ["A001", "A002"], None)
+    assert pushed["买茶送杯"]["skus"] == ["A003"] and pushed["新客立减"]["discount_cents"] == 500
+    feed_rows = _count(world, m.ChangeLog)
+    again = import_files(world.db, _promotions(tmp_path), company=company.domain)
+    assert {k: (c.created, c.updated, c.unchanged) for k, c in again.counts.items()} == {
+        "products": (0, 0, 3), "promotions": (0, 0, 4)}
+    assert _count(world, m.ChangeLog) == feed_rows, "nothing unchanged goes to the feed"
+    changed = import_files(world.db, _promotions(tmp_path, rule="全店满300减40，可叠加"),
+                           company=company.domain)
+    assert (changed.counts["promotions"].updated, changed.counts["promotions"].unchanged) == (1, 3)
+    assert [(p["name"], p["rule"], p["version"]) for p in _latest(agent, "promotion").values()] == [
+        ("店铺满减", "全店满300减40，可叠加", 2)]
+    other = world.company()
+    stranger = AgentClient(server.url, world.agent(other).account, PASSWORD)
+    assert _latest(stranger, "promotion") == {}, "promotions are company-scoped"
+
+
+def test_product_category_and_stock_empty_meaning_not_tracked(
+    server: ServerProcess, world: World, tmp_path: Path
+) -> None:
+    company = world.company()
+    agent = AgentClient(server.url, world.agent(company).account, PASSWORD)
+    import_files(world.db, _promotions(tmp_path)[:1], company=company.domain)
+    products = {p["sku"]: p for p in _latest(agent, "product").values()}
+    assert {s: (p["category"], p["stock"]) for s, p in products.items()} == {
+        "A001": ("家居日用", 120), "A002": ("家居日用", None), "A003": ("食品", 0)}
+    restocked = _write(tmp_path, "products-restock.json", json.dumps([
+        {"sku": "A003", "name": "茶叶", "category": "食品", "price": 58, "stock": 25}],
+        ensure_ascii=False))
+    report = import_files(world.db, [restocked], company=company.domain)
+    assert (report.counts["products"].updated, report.counts["products"].unchanged) == (1, 0)
+    with world.db.read() as session:
+        tea = session.scalars(select(m.Product).where(
+            m.Product.company_id == company.id, m.Product.sku == "A003")).one()
+        assert (tea.stock, tea.version) == (25, 2)
+    bad = _write(tmp_path, "products-bad.csv", "sku,name,price,stock\nB1,杯子,9.90,-1\n"
+                 "B2,杯子,9.90,2.5\n")
+    with pytest.raises(ImportFailed) as failed:
+        import_files(world.db, [bad], company=company.domain)
+    assert [e.split(": ", 1)[0] for e in failed.value.errors] == [f"{bad}:2", f"{bad}:3"]
+    assert all("bad stock" in e for e in failed.value.errors)
+
+
+_PROMO_HEADER = "name,kind,rule,threshold,discount,percent_off,skus,starts_at,ends_at\n"
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ("坏活动,秒杀,限时秒杀,,,,,,", "unknown kind '秒杀'"),
+    ("坏满减,满减,满300减40,300,40.001,,,,", "bad amount '40.001'"),
+    ("倒挂,满减,满40减300,40,300,,,,", "a 满减 needs a discount above 0 and not above"),
+    ("没折扣,折扣,打折,,,,,,", "a 折扣 needs percent_off"),
+    ("太多,折扣,打折,,,101,,,", "bad percent_off '101'"),
+    ("倒着,赠品,送杯子,,,,,2024-06-30T00:00:00,2024-06-01T00:00:00",
+     "ends_at 2024-06-01T00:00:00 is not after starts_at"),
+    ("坏时间,赠品,送杯子,,,,,六月一日,", "bad time '六月一日'"),
+    ("没规则,赠品,,,,,,,", "missing rule"),
+    ("查无此货,折扣,九折,,,10,A001;ZZ9,,", "unknown sku 'ZZ9'"),
+])
+def test_a_bad_promotion_fails_with_its_line_and_writes_nothing(
+    world: World, tmp_path: Path, line: str, reason: str
+) -> None:
+    company = world.company()
+    products = _write(tmp_path, "products.csv", "sku,name,price\nA001,保温杯,89.00\n")
+    path = _write(tmp_path, "promotions.csv",
+                  _PROMO_HEADER + "好活动,满减,满100减10,100,10,,A001,,\n" + line + "\n")
+    with pytest.raises(ImportFailed) as failed:
+        import_files(world.db, [products, path], company=company.domain)
+    assert failed.value.errors == [failed.value.errors[0]]
+    assert failed.value.errors[0].startswith(f"{path}:3: {reason}"), failed.value.errors
+    assert _count(world, m.Promotion, company_id=company.id) == 0
+    assert _count(world, m.Product, company_id=company.id) == 0, "the products neither"
+
+
+def test_promotion_skus_may_name_products_already_imported_and_cli_kind(
+    world: World, tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    company = world.company()
+    import_files(world.db, _promotions(tmp_path)[:1], company=company.domain)
+    offers = _write(tmp_path, "offers.csv", _PROMO_HEADER + "茶叶九折,折扣,茶叶九折,,,10,A003,,\n")
+    args = ["import", "--database-url", database_url, "--company", company.domain]
+    assert main([*args, str(offers)]) == 2
+    assert "cannot tell the kind from the name" in capsys.readouterr().err
+    assert main([*args, "--kind", "promotions", str(offers)]) == 0
+    assert "promotions: 1 created, 0 updated, 0 unchanged" in capsys.readouterr().out
