@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 
 from app.models.store import Store
 from app.models.tables import Record
+from app.services.kb_editing import OVERLAY_SIGNATURE, pending_edits
 from app.services.search import fold, snippet
 
 ENTITY = "kb_entry"
@@ -25,9 +26,10 @@ _GAP = "\x00"  # between entries in a haystack (a query never holds it)
 _SEP = "\x01"  # between one entry's keywords, so a match never spans two of them
 _WORDS = re.compile(r"[\w]+")  # title words: runs between spaces and punctuation (CJK included)
 _SIGNATURE = text(
-    "SELECT count(*), coalesce(max(rowid), 0), coalesce(sum(version), 0) FROM record "
-    "WHERE entity = 'kb_entry'")
-"""Changes when an entry is added, deleted or updated (every upsert raises its version)."""
+    "SELECT count(*), coalesce(max(rowid), 0), coalesce(sum(version), 0), "
+    f"{OVERLAY_SIGNATURE} FROM record WHERE entity = 'kb_entry'")
+"""Changes when an entry is added, deleted or updated (every upsert raises its version), or
+the agent's queued edits change (queued, acknowledged, refused)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,12 @@ class KbHit:
     use_count: int
     keywords: tuple[str, ...] = ()
     highlight: tuple[int, int] = (0, 0)
+    version: int = 0
+    """What an edit opened now is based on; `pending`: the agent's queued edit shows (H9.2)."""
+    pending: bool = False
+    updated_by: str = ""
+    """Employee id of who changed it last ("" for imported entries); updated_at is ISO."""
+    updated_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,9 @@ class _Entry:
     folded_keywords: str
     folded_body: str
     terms: frozenset[str]
+    pending: bool = False
+    updated_by: str = ""
+    updated_at: str = ""
 
 
 class _Haystack:
@@ -108,7 +119,8 @@ class _Index:
 class KnowledgeService:
     """Reads only, on the caller's thread; the entries are indexed in memory once and again
     after any kb_entry row changes (a count/rowid/version signature checked on each call, or
-    `touched`). bench/kb_bench.py measures it over 10,000 entries."""
+    `touched`), with the agent's queued edits shown over them as pending (H9.2).
+    bench/kb_bench.py measures it over 10,000 entries."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -215,12 +227,17 @@ class KnowledgeService:
                             Record.entity == ENTITY, Record.id.in_(stale[start:start + 500]))):
                     if isinstance(data, dict):
                         self._entries[rid] = _entry(rid, int(version or 0), data)
-            self._index = _Index(list(self._entries.values()))
+            shown = dict(self._entries)  # the agent's queued edits over the synced rows
+            for rid, edited in pending_edits(session).items():
+                shown.pop(rid, None)
+                if edited is not None:
+                    shown[rid] = _entry(rid, int(edited["version"]), edited, pending=True)
+            self._index = _Index(list(shown.values()))
             self._signature = signature
         return self._index
 
 
-def _entry(rid: str, version: int, data: dict[str, Any]) -> _Entry:
+def _entry(rid: str, version: int, data: dict[str, Any], *, pending: bool = False) -> _Entry:
     raw = data.get("keywords") or []
     keywords = tuple(str(k) for k in raw if str(k).strip()) if isinstance(raw, list) else ()
     title = str(data.get("title") or "")
@@ -232,7 +249,8 @@ def _entry(rid: str, version: int, data: dict[str, Any]) -> _Entry:
         use_count=int(data.get("use_count") or 0), folded_title=fold(title),
         folded_keywords=_SEP.join(fold(k) for k in keywords),
         folded_body=fold(str(data.get("body") or "")),
-        terms=frozenset(t for t in terms if t and len(t) <= MAX_TERM))
+        terms=frozenset(t for t in terms if t and len(t) <= MAX_TERM), pending=pending,
+        updated_by=str(data.get("updated_by") or ""), updated_at=str(data.get("updated_at") or ""))
 
 
 def _hit(entry: _Entry, needle: str) -> KbHit:
@@ -240,4 +258,6 @@ def _hit(entry: _Entry, needle: str) -> KbHit:
     shown, at = snippet(entry.body, max(found, 0), len(needle) if found >= 0 else 0)
     return KbHit(id=entry.id, category=entry.category, title=entry.title, body=entry.body,
                  snippet=shown, use_count=entry.use_count, keywords=entry.keywords,
-                 highlight=(at, at + len(needle)) if found >= 0 else (0, 0))
+                 highlight=(at, at + len(needle)) if found >= 0 else (0, 0),
+                 version=entry.version, pending=entry.pending, updated_by=entry.updated_by,
+                 updated_at=entry.updated_at)
