@@ -1,8 +1,9 @@
-"""The 知识库 tab's widgets: suggested replies, search, category filter, results, full body."""
+"""The 知识库 tab's widgets: suggested replies, search, filter, results, full body, edit buttons."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -22,6 +23,8 @@ from PySide6.QtWidgets import (
 
 from app.i18n import Tr
 from app.services.knowledge import KbHit, KnowledgeService
+from app.ui.handover_dialog import local_time
+from app.ui.kb_editor import KbTools, RefusalList
 from app.ui.kb_models import KbHitModel
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,8 @@ class SuggestionStrip(QGroupBox):
 
     insert_requested = Signal(str)
     """The body of the suggestion the agent clicked."""
+    entry_used = Signal(str)
+    """Its entry id, just before (the use count, H9.1)."""
 
     def __init__(self, tr: Tr) -> None:
         super().__init__(tr("kb.suggested"))
@@ -71,6 +76,7 @@ class SuggestionStrip(QGroupBox):
 
     def _clicked(self, n: int) -> None:
         if n < len(self.hits):
+            self.entry_used.emit(self.hits[n].id)
             self.insert_requested.emit(self.hits[n].body)
 
 
@@ -79,12 +85,18 @@ class KbPanel(QWidget):
 
     insert_requested = Signal(str)
     """An entry's body, for the composer."""
+    entry_used = Signal(str)
+    """The inserted entry's id, just before its body (the use count, H9.1)."""
 
-    def __init__(self, tr: Tr, knowledge: KnowledgeService) -> None:
+    def __init__(self, tr: Tr, knowledge: KnowledgeService,
+                 name_of: Callable[[str], str] = str) -> None:
         super().__init__()
         self.tr_ = tr
         self.knowledge = knowledge
+        self.name_of = name_of
+        """Employee id -> how the agent reads who changed an entry."""
         self.suggestions = SuggestionStrip(tr)
+        self.suggestions.entry_used.connect(self.entry_used)
         self.suggestions.insert_requested.connect(self.insert_requested)
         self.search = QLineEdit()
         self.search.setPlaceholderText(tr("kb.search_hint"))
@@ -110,6 +122,10 @@ class KbPanel(QWidget):
         self.insert.setToolTip(tr("kb.insert_tip"))
         self.insert.setEnabled(False)
         self.insert.clicked.connect(self.insert_current)
+        self.changed = QLabel("")
+        self.changed.setWordWrap(True)
+        self.refusals = RefusalList(tr)
+        self.tools = KbTools(tr)
         self.shown_categories: tuple[tuple[str, int], ...] = ()
         self._build_layout()
         self.reload_categories()
@@ -122,6 +138,7 @@ class KbPanel(QWidget):
         below_layout = QVBoxLayout(below)
         below_layout.setContentsMargins(0, 0, 0, 0)
         below_layout.addWidget(self.body, 1)
+        below_layout.addWidget(self.changed)
         row = QHBoxLayout()
         row.addWidget(self.count, 1)
         row.addWidget(self.insert)
@@ -136,6 +153,8 @@ class KbPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.suggestions)
         layout.addLayout(filters)
+        layout.addWidget(self.tools)
+        layout.addWidget(self.refusals)
         layout.addWidget(split, 1)
 
     # ---- reading the service ------------------------------------------------------------------
@@ -198,6 +217,7 @@ class KbPanel(QWidget):
     def insert_current(self) -> None:
         hit = self.current_hit()
         if hit is not None:
+            self.entry_used.emit(hit.id)
             self.insert_requested.emit(hit.body)
 
     def focus_search(self) -> None:
@@ -208,6 +228,16 @@ class KbPanel(QWidget):
         hit = self.current_hit()
         self.body.setPlainText(hit.body if hit is not None else "")
         self.insert.setEnabled(hit is not None)
+        self.tools.follow(hit)
+        if hit is None:
+            self.changed.setText("")
+        elif hit.pending:
+            self.changed.setText(self.tr_("kb.changed_pending"))
+        elif hit.updated_by:
+            self.changed.setText(self.tr_("kb.changed_by", name=self.name_of(hit.updated_by),
+                                          when=local_time(hit.updated_at) or "—"))
+        else:
+            self.changed.setText(self.tr_("kb.changed_unknown"))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Enter inserts (in the search box and the list); ↓ in the search box goes to the list."""

@@ -23,7 +23,7 @@ from app.ui.kb_panel import KbPanel
 from kefu_protocol.wire import Change
 from server import models as m
 from server.changes import ChangeWriter, company_scope
-from server.demo import _KB as DEMO_KB
+from server.demo_shop import demo_kb
 from tests.support.api import VisitorClient
 from tests.support.qt_async import App, aloop, run, until
 from tests.support.server_proc import ServerProcess
@@ -163,7 +163,7 @@ def test_the_demo_knowledge_base_answers_what_customers_type(qtbot: QtBot, tmp_p
     """The demo's keywords are the short words customers use, so 建议回复 is not empty."""
     store = open_store(tmp_path / "demo.db")
     rows = [{"id": f"demo-{n}", "category": c, "title": t, "body": b, "keywords": list(k),
-             "use_count": 0, "version": 1} for n, (c, t, b, k) in enumerate(DEMO_KB)]
+             "use_count": 0, "version": 1} for n, (c, t, b, k) in enumerate(demo_kb())]
     with store.write() as session:
         apply_changes(session, [Change(entity="kb_entry", op="upsert", id=r["id"], data=r)
                                 for r in rows], client_id="test")
