@@ -207,6 +207,16 @@ class ApiClient:
         return self.typed(MessageSearchPage, "GET", "/search/messages", token=token,
                           params=params)
 
+    def set_grants(self, token: str, agent_id: str, grants: list[str]) -> list[str]:
+        """H10.2 (supervisor or admin): the agent's whole list of explicit grants; the server
+        answers with the list it stored (sorted, without repeats)."""
+        body = self.call("PUT", f"/admin/agents/{quote(agent_id, safe='')}/grants", token=token,
+                         json={"grants": list(grants)})
+        stored = body.get("grants") if isinstance(body, dict) else None
+        if not isinstance(stored, list):
+            raise ProtocolError("unexpected grants answer")
+        return [str(g) for g in stored]
+
 
 def _decode(response: requests.Response) -> Any:
     try:
