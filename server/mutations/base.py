@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from kefu_protocol.wire import PERMISSION_LABELS_ZH
 from server import models as m
 from server.changes import ChangeWriter, team_scope
 from server.principal import Principal
@@ -42,6 +43,18 @@ class MutationContext:
 
 
 Mutator = Callable[[MutationContext, Any], None]
+
+
+def employee_id(ctx: MutationContext) -> str:
+    """H5.4: the caller's employee ID, the account before `@`."""
+    return ctx.principal.account.split("@")[0]
+
+
+def require_permission(ctx: MutationContext, permission: str) -> None:
+    """H10.2: the role's default or a supervisor's grant, else `permission_required`."""
+    if not ctx.principal.can(permission):
+        raise Rejected("permission_required", permission=permission,
+                       label=PERMISSION_LABELS_ZH[permission])
 
 
 def bump(row: Any) -> None:

@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from kefu_protocol.shop import ORDER_CARD_MAX_LINES, OrderCardSend
-from server import activity
 from server import models as m
 from server.chat import append_message
 from server.mutations.base import MutationContext, Mutator, Rejected
-from server.mutations.conversations import _require_owner, load_conversation
+from server.mutations.conversations import claim_for_reply
 
 
 def yuan(cents: int) -> str:
@@ -72,21 +71,12 @@ def send_card(ctx: MutationContext, args: OrderCardSend) -> None:
                 and existing.card is not None):
             return  # a replay (even under a new client id) changes nothing
         raise Rejected("message_id_conflict")
-    conv = load_conversation(ctx, args.conversation_id)
-    if conv.state == "closed":
-        raise Rejected("conversation_closed")
-    _require_owner(ctx, conv)
     order = ctx.session.get(m.Order, args.order_id)
     if order is None or not ctx.principal.sees_team(order.team_id):
         raise Rejected("order_not_found")
+    conv = claim_for_reply(ctx, args.conversation_id)
     if order.customer_id != conv.customer_id:
         raise Rejected("order_not_customers")
-    if conv.agent_id is None:  # H3.5: whoever answers first owns it
-        conv.agent_id = ctx.principal.agent_id
-        conv.state = "open"
-        conv.assigned_at = ctx.now
-        activity.record(ctx.session, agent_id=conv.agent_id, team_id=conv.team_id,
-                        kind="accepted", at=ctx.now, conversation_id=conv.id, how="reply")
     card = order_card(ctx, order)
     append_message(
         ctx.session, ctx.changes, conv, sender="agent", text=card_text(card), now=ctx.now,

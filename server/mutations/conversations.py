@@ -40,10 +40,26 @@ def _owner_name(ctx: MutationContext, agent_id: str | None) -> str:
     return agent.name if agent else ""
 
 
-def _require_owner(ctx: MutationContext, conv: m.Conversation) -> None:
+def require_owner(ctx: MutationContext, conv: m.Conversation) -> None:
     """H3.5: only the owner (or a lead of the team) acts on an owned conversation."""
     if conv.agent_id not in (None, ctx.principal.agent_id) and not ctx.principal.at_least("lead"):
         raise Rejected("not_owner", owner=_owner_name(ctx, conv.agent_id))
+
+
+def claim_for_reply(ctx: MutationContext, conversation_id: str) -> m.Conversation:
+    """The conversation an agent's message goes into: not closed, theirs or unowned (H3.5:
+    whoever answers first owns it, recorded as accepted by reply)."""
+    conv = load_conversation(ctx, conversation_id)
+    if conv.state == "closed":
+        raise Rejected("conversation_closed")
+    require_owner(ctx, conv)
+    if conv.agent_id is None:
+        conv.agent_id = ctx.principal.agent_id
+        conv.state = "open"
+        conv.assigned_at = ctx.now
+        activity.record(ctx.session, agent_id=conv.agent_id, team_id=conv.team_id,
+                        kind="accepted", at=ctx.now, conversation_id=conv.id, how="reply")
+    return conv
 
 
 def send_message(ctx: MutationContext, args: MessageSend) -> None:
@@ -52,16 +68,7 @@ def send_message(ctx: MutationContext, args: MessageSend) -> None:
         if existing.conversation_id == args.conversation_id and existing.sender == "agent":
             return  # a replay (even under a new client id) changes nothing
         raise Rejected("message_id_conflict")
-    conv = load_conversation(ctx, args.conversation_id)
-    if conv.state == "closed":
-        raise Rejected("conversation_closed")
-    _require_owner(ctx, conv)
-    if conv.agent_id is None:  # H3.5: whoever answers first owns it
-        conv.agent_id = ctx.principal.agent_id
-        conv.state = "open"
-        conv.assigned_at = ctx.now
-        activity.record(ctx.session, agent_id=conv.agent_id, team_id=conv.team_id,
-                        kind="accepted", at=ctx.now, conversation_id=conv.id, how="reply")
+    conv = claim_for_reply(ctx, args.conversation_id)
     append_message(
         ctx.session, ctx.changes, conv, sender="agent", text=args.text, now=ctx.now,
         message_id=args.id, agent_id=ctx.principal.agent_id,
@@ -90,7 +97,7 @@ def transfer(ctx: MutationContext, args: ConversationTransfer) -> None:
     if taking_back:
         _check_undo_window(ctx, conv)
     else:
-        _require_owner(ctx, conv)
+        require_owner(ctx, conv)
     target = ctx.session.get(m.Agent, args.to_agent_id)
     if target is None or target.company_id != ctx.principal.company_id or target.disabled:
         raise Rejected("target_unavailable", detail="找不到该同事")
@@ -217,7 +224,7 @@ def close(ctx: MutationContext, args: ConversationRef) -> None:
     conv = load_conversation(ctx, args.conversation_id)
     if conv.state == "closed":
         return
-    _require_owner(ctx, conv)
+    require_owner(ctx, conv)
     conv.state = "closed"
     conv.closed_at = ctx.now
     conv.awaiting_reply_since = None

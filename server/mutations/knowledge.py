@@ -7,8 +7,14 @@ import uuid
 from kefu_protocol.shop import KbDelete, KbReview, KbSuggest, KbUpsert, KbUsed
 from server import models as m
 from server.changes import company_scope
-from server.mutations.base import MutationContext, Mutator, Rejected, bump
-from server.mutations.orders import employee_id, require_permission
+from server.mutations.base import (
+    MutationContext,
+    Mutator,
+    Rejected,
+    bump,
+    employee_id,
+    require_permission,
+)
 
 KB_EDIT = "kb.edit"
 PENDING, APPROVED, REJECTED = "待审核", "已采纳", "已驳回"

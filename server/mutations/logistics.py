@@ -9,8 +9,13 @@ from kefu_protocol.shop import (
     OrderLogisticsReport,
     OrderLogisticsResolve,
 )
-from server.mutations.base import MutationContext, Mutator, Rejected
-from server.mutations.orders import employee_id, load_order, touch_order
+from server.mutations.base import (
+    MutationContext,
+    Mutator,
+    Rejected,
+    employee_id,
+)
+from server.mutations.orders import load_order, touch_order
 
 
 def _open_issue(issue: dict[str, Any] | None) -> dict[str, Any] | None:

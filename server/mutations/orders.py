@@ -21,18 +21,19 @@ from kefu_protocol.shop import (
     ReturnCreate,
     ReturnUpdate,
 )
-from kefu_protocol.wire import PERMISSION_LABELS_ZH
 from server import models as m
 from server.masking import mask_address
-from server.mutations.base import MutationContext, Mutator, Rejected, bump
+from server.mutations.base import (
+    MutationContext,
+    Mutator,
+    Rejected,
+    bump,
+    employee_id,
+    require_permission,
+)
 
 LARGE_REFUND = "order.refund_large"
 BEFORE_SHIPPING = ("待付款", "已付款")
-
-
-def employee_id(ctx: MutationContext) -> str:
-    """H5.4: the caller's employee ID, the account before `@`."""
-    return ctx.principal.account.split("@")[0]
 
 
 def load_order(ctx: MutationContext, order_id: str) -> m.Order:
@@ -41,13 +42,6 @@ def load_order(ctx: MutationContext, order_id: str) -> m.Order:
     if order is None or not ctx.principal.sees_team(order.team_id):
         raise Rejected("order_not_found")
     return order
-
-
-def require_permission(ctx: MutationContext, permission: str) -> None:
-    """H10.2: the role's default or a supervisor's grant, else `permission_required`."""
-    if not ctx.principal.can(permission):
-        raise Rejected("permission_required", permission=permission,
-                       label=PERMISSION_LABELS_ZH[permission])
 
 
 def _require_for_large(ctx: MutationContext, order: m.Order) -> None:

@@ -8,8 +8,13 @@ from kefu_protocol.shop import TAG_MAX_LEVEL, TagDelete, TagUpsert
 from server import models as m
 from server.changes import company_scope, team_scope
 from server.chat import FeedBatch
-from server.mutations.base import MutationContext, Mutator, Rejected, bump
-from server.mutations.orders import require_permission
+from server.mutations.base import (
+    MutationContext,
+    Mutator,
+    Rejected,
+    bump,
+    require_permission,
+)
 
 TAG_MANAGE = "tag.manage"
 

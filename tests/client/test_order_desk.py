@@ -171,7 +171,8 @@ def test_look_up_change_status_then_a_stale_change_is_refused_and_reverted(
         assert "收货地址：浙江省杭州市****" in facts and "文三路" not in facts
         assert _items(panel.detail.lines) == ["保温杯（CUP-01）× 1 · ¥199.00"]
         assert any("顺丰 SF100200 已揽收 杭州转运中心" in t for t in _items(panel.detail.logistics))
-        offered = [panel.detail.next_status.itemText(i) for i in range(panel.detail.next_status.count())]
+        box = panel.detail.next_status
+        offered = [box.itemText(i) for i in range(box.count())]
         assert offered == ["已发货", "退款中", "已取消"]
 
         # 已付款 → 已发货: pending at once, then applied with the agent's employee ID (H5.4).
@@ -194,7 +195,8 @@ def test_look_up_change_status_then_a_stale_change_is_refused_and_reverted(
         finally:
             ui_server.start()
         await until(lambda: panel.detail.refused.isVisible(), timeout=60)
-        assert panel.detail.refused.text() == "改为已签收被拒绝：订单状态已变为“退款中”，请刷新后再操作"
+        assert panel.detail.refused.text() == (
+            "改为已签收被拒绝：订单状态已变为“退款中”，请刷新后再操作")
         await until(lambda: panel.detail.status.text() == "状态：退款中", timeout=30)
         assert any("退款中（99999）" in t for t in _items(panel.detail.history))
         assert "已签收" not in panel.orders.item(0).text(), "the refused change is reverted"
@@ -221,7 +223,8 @@ def test_the_panel_offers_the_legal_steps_marks_refused_rows_and_says_when_none_
     assert asked.args == ["DD1001"]
     panel.show_orders(service.lookup("DD1001"), heading="订单号查询结果")
     assert panel.orders.item(0).text() == "DD1001 · 已完成 · ¥199.00"
-    assert [panel.detail.next_status.itemText(i) for i in range(panel.detail.next_status.count())] == ["退款中"]
+    box = panel.detail.next_status
+    assert [box.itemText(i) for i in range(box.count())] == ["退款中"]
     with store.write() as session:  # 已完成 → 退款中 was refused: the list row says so
         outbox.enqueue(session, "order.transition",
                        {"order_id": "o-old", "to_status": "退款中", "from_status": "已完成"})
