@@ -96,14 +96,19 @@ class KbDesk:
             EntryDraft(hit.category, hit.title, hit.body, hit.keywords) if hit else None)
         categories = tuple(name for name, _n in self.knowledge.categories())
         dialog = KbEditorDialog(self.window.tr_, mode, categories, draft, self.window)
-        if not await finished(dialog) or self.window.closed:
+        accepted = await finished(dialog)
+        draft, reason = dialog.draft(), dialog.reason_text()
+        dialog.deleteLater()
+        if not accepted or self.window.closed:
             return
         entry_id = hit.id if hit is not None else None
-        call = partial(self.editing.save, dialog.draft(), entry_id,
-                       hit.version if hit is not None else None) if mode in ("new", "edit") \
-            else partial(self.editing.suggest, dialog.draft(), entry_id, dialog.reason_text())
-        done = await self._queue(call, "kb.suggestion_queued" if dialog.suggesting
-                                 else "kb.queued")
+        if mode in ("new", "edit"):  # based on the version the editor saw when it opened
+            done = await self._queue(partial(self.editing.save, draft, entry_id,
+                                             hit.version if hit is not None else None),
+                                     "kb.queued")
+        else:
+            done = await self._queue(partial(self.editing.suggest, draft, entry_id, reason),
+                                     "kb.suggestion_queued")
         if done and refusal is not None:
             await self.window.workers.in_db(self.editing.dismiss, refusal.seq)
         self._after_queue()
@@ -119,6 +124,7 @@ class KbDesk:
         yes = box.addButton(tr("kb.delete"), QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(tr("kb.cancel"), QMessageBox.ButtonRole.RejectRole)
         await finished(box)
+        box.deleteLater()
         if box.clickedButton() is yes and not self.window.closed:
             await self._queue(partial(self.editing.delete, hit.id), "kb.queued")
             self._after_queue()
@@ -136,6 +142,7 @@ class KbDesk:
             await finished(dialog)
         finally:
             self.review_dialog = None
+            dialog.deleteLater()
 
     @asyncSlot(str, bool, str)
     async def _decide(self, suggestion_id: str, approve: bool, comment: str) -> None:
