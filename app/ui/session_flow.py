@@ -83,6 +83,9 @@ class SessionFlow(QObject):
         self.main_window: MainWindow | None = None
         self.bridge = SyncBridge()
         self.bridge.changes_applied.connect(self._absorb_settings)
+        self.early: Applied | None = None
+        """Pages applied while signing in, before the window listened; replayed to it."""
+        self.bridge.changes_applied.connect(self._hold_early)
         self.bridge.status_changed.connect(self._check_session)
         state = auth.vault.state()
         self.login = LoginWindow(tr, LoginOptions(
@@ -214,9 +217,11 @@ class SessionFlow(QObject):
         return None
 
     async def _enter(self, signed_in: SignedIn, *, remember: bool) -> None:
+        self.early = Applied()
         try:
             runtime = await self.workers.in_db(self._open, signed_in, remember)
         except ProfileInUse:
+            self.early = None
             self.login.show_text(self.tr_("login.fail.profile_in_use"))
             return
         self.runtime = runtime
@@ -246,7 +251,10 @@ class SessionFlow(QObject):
         self.login.hide()
         window.show()
         window.shift.show_incoming_if_new()  # H13.2: what the last shift handed to me
-        await self.push_presence("online")
+        await self.push_presence("online")  # by now every page announced before connect is held
+        early, self.early = self.early, None
+        if early is not None:
+            window.apply_changes(early)
         self.desk_lock.start_idle()
         self.main_window_shown.emit(window)
 
@@ -266,6 +274,12 @@ class SessionFlow(QObject):
         for the whole run: a page applied before `attach` is already in what attach reads."""
         if applied.records:
             self.prefs.absorb(applied.records)
+
+    def _hold_early(self, applied: Applied) -> None:
+        """A page committed after the window's first reads but announced before it was
+        connected would be missed by every view; held here and replayed once."""
+        if self.early is not None:
+            self.early.merge(applied)
 
     def _remember(self, account: str, remember: bool) -> None:
         """The next start offers this account, and auto-login if chosen (not on shared desks)."""
