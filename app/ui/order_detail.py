@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFrame,
     QGridLayout,
@@ -21,7 +20,7 @@ from app.i18n import Tr
 from app.services.order_views import OrderDetail, StatusStep
 from app.ui.handover_dialog import local_time
 from app.ui.order_card import money
-from app.ui.order_logistics import LogisticsSection, fit_list, section_title
+from app.ui.order_logistics import FittingList, LogisticsSection, fit_list, section_title
 from app.ui.order_returns import ReturnsSection
 
 ACTIONS = ("address", "cancel", "intercept", "flag", "send_card")
@@ -108,11 +107,7 @@ class OrderDetailView(QScrollArea):
         return label
 
     def _list(self) -> QListWidget:
-        widget = QListWidget()
-        widget.setWordWrap(True)
-        widget.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        widget.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        return widget
+        return FittingList()
 
     def _build(self, page: QWidget) -> None:
         refused_row = QHBoxLayout()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -20,10 +21,28 @@ from kefu_protocol.shop import DELAY_HOURS
 
 
 def fit_list(widget: QListWidget, *, least: int = 1) -> None:
-    """A list inside the scrolling details is as tall as its rows: one scroll bar, not two."""
-    rows = max(widget.count(), least)
-    row_height = widget.sizeHintForRow(0) if widget.count() else widget.fontMetrics().height() + 4
-    widget.setFixedHeight(rows * max(row_height, 1) + 2 * widget.frameWidth() + 2)
+    """A list inside the scrolling details is as tall as its wrapped rows: one scroll bar, not
+    two. Rows are laid out first (a long product name wraps onto a second line)."""
+    widget.doItemsLayout()
+    rows = [widget.visualItemRect(widget.item(i)).height() for i in range(widget.count())]
+    empty = widget.fontMetrics().height() + 4
+    height = sum(rows) + empty * max(least - len(rows), 0)
+    widget.setFixedHeight(height + 2 * widget.frameWidth() + 2)
+
+
+class FittingList(QListWidget):
+    """A wrapped, unselectable list that refits its height when its width changes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWordWrap(True)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            fit_list(self)
 
 
 def section_title(text: str) -> QLabel:
@@ -47,10 +66,7 @@ class LogisticsSection(QWidget):
         self.delay.setWordWrap(True)
         self.delay.setStyleSheet("color: #ffffff; background: #c77c0e; border-radius: 3px;"
                                  " padding: 2px 6px;")
-        self.events = QListWidget()
-        self.events.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.events.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.events.setWordWrap(True)
+        self.events = FittingList()
         self.issue = QLabel("")
         self.issue.setObjectName("orderIssue")
         self.issue.setWordWrap(True)

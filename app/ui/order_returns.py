@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QPushButton,
     QVBoxLayout,
@@ -17,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from app.i18n import Tr
 from app.services.order_views import OrderDetail, ReturnCase
-from app.ui.order_logistics import fit_list, section_title
+from app.ui.order_logistics import FittingList, fit_list, section_title
 
 CASE_ROLE = Qt.ItemDataRole.UserRole
 
@@ -36,8 +35,7 @@ class ReturnsSection(QWidget):
         self.cases: dict[str, ReturnCase] = {}
         self.new = QPushButton(tr("order_returns.new"))
         self.new.clicked.connect(self.new_requested)
-        self.list = QListWidget()
-        self.list.setWordWrap(True)
+        self.list = FittingList()
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.currentItemChanged.connect(lambda *_: self._offer())
         self.next_status = QComboBox()

@@ -187,6 +187,37 @@ def test_the_details_show_flag_problem_path_returns_and_the_offered_handling(
     assert "备注工号：10086" in detail.facts.text()
 
 
+def test_every_order_line_shows_even_when_a_long_name_wraps(qtbot: QtBot, store: Store) -> None:
+    """In the narrow side column a long product name wraps; the line below it still shows
+    (the list was once sized by its first row unwrapped and hid the second line)."""
+    from app.ui.order_panel import OrderPanel
+
+    long_lines = [{"sku": "EP-BUDS3-WH", "name": "声悦 Buds 3 真无线降噪耳机 白色 超长续航版",
+                   "qty": 1, "price_cents": 59900}, *LINES]
+    with store.write() as session:
+        apply_changes(session, [_order(PAID, "DD3002", "已付款", lines=long_lines)],
+                      client_id="me")
+    service = OrderService(store, agent_id="a", poke=lambda: None)
+    panel = OrderPanel(Tr("zh"))
+    qtbot.addWidget(panel)
+    panel.order_selected.connect(lambda oid: panel.show_detail(service.detail(oid, now=NOW)))
+    panel.resize(300, 900)
+    panel.show()
+    panel.show_orders(service.lookup("DD3002"), heading="订单号查询结果")
+    lines = panel.detail.lines
+
+    def all_shown() -> bool:
+        rects = [lines.visualItemRect(lines.item(i)) for i in range(lines.count())]
+        return lines.count() == 3 and all(
+            r.height() > 0 and r.bottom() <= lines.viewport().height() for r in rects)
+
+    qtbot.waitUntil(all_shown)
+    assert lines.visualItemRect(lines.item(0)).height() > lines.visualItemRect(
+        lines.item(1)).height(), "the long name wraps onto a second line"
+    panel.resize(240, 900)  # narrower still: more wrapping, the list grows
+    qtbot.waitUntil(all_shown)
+
+
 def test_the_return_form_is_bounded_by_the_order_lines(qtbot: QtBot, store: Store) -> None:
     from app.ui.order_dialogs import ReturnDialog
 
