@@ -76,10 +76,19 @@ async def _extras(flow, window, out: Path) -> None:  # type: ignore[no-untyped-d
 
 
 async def _side_tabs(window, out: Path) -> None:  # type: ignore[no-untyped-def]
-    """Issue 8: the 订单 tab on the open customer's orders, the 知识库 tab on a search."""
+    """Issue 8: the 订单 tab on the open customer's orders, the 商品 tab on a product, the
+    知识库 tab on a search."""
     window.order_desk.focus_lookup()
-    await asyncio.sleep(0.5)
+    window.order_desk.panel.search.setText("DD202611010002")  # shipped, two lines, tracked
+    window.order_desk.panel.lookup.click()
+    await asyncio.sleep(0.8)
     window.grab().save(str(out / "orders-tab.png"))
+    window.product_desk.focus_search()
+    window.product_desk.search.setText("耳机")
+    await asyncio.sleep(0.6)
+    window.product_desk.panel.results.setCurrentIndex(window.product_desk.panel.model.index(0))
+    await asyncio.sleep(0.4)
+    window.grab().save(str(out / "products-tab.png"))
     window.kb_desk.focus_search()
     window.kb_desk.panel.search.setText("退")
     await asyncio.sleep(0.6)
@@ -196,8 +205,9 @@ def main() -> int:
     qasync.run(run())
     shell.close()
     demo.stop()
-    print(f"saved login, main-window (+1280x720), search, transfer, themes, settings, "
-          f"handover-incoming, handover-form, board (+timeline), metrics in {out}")
+    print(f"saved login, main-window (+1280x720), orders-tab, products-tab, knowledge-base, "
+          f"search, transfer, themes, settings, handover-incoming, handover-form, "
+          f"board (+timeline), metrics in {out}")
     return 0
 
 
