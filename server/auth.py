@@ -155,7 +155,9 @@ def _open_session(
 
 
 def refresh(session: Session, settings: Settings, *, refresh_token: str) -> IssuedTokens:
-    """Rotates the pair. Replaying an already-rotated refresh token revokes the whole session."""
+    """Rotates the pair. The token just rotated away may be presented again for
+    `refresh_retry_s` (the answer was lost on the way): a fresh pair replaces the one never
+    received. Replaying it later looks like theft and revokes the whole session."""
     now = m.utcnow()
     digest = token_hash(refresh_token)
     auth = session.scalars(
@@ -164,19 +166,32 @@ def refresh(session: Session, settings: Settings, *, refresh_token: str) -> Issu
     if auth is None:
         reused = session.scalars(
             select(m.AuthSession).where(m.AuthSession.previous_refresh_hash == digest)
+            .with_for_update()
         ).one_or_none()
-        if reused is not None and reused.revoked_at is None:
+        if reused is None or reused.revoked_at is not None:
+            raise ApiError("invalid_refresh_token")
+        rotated_at = reused.access_expires_at - dt.timedelta(seconds=settings.access_ttl_s)
+        if now - rotated_at > dt.timedelta(seconds=settings.refresh_retry_s):
             reused.revoked_at = now
             audit(session, "refresh_reuse_revoked", agent_id=reused.agent_id)
-        raise ApiError("invalid_refresh_token")
+            raise ApiError("invalid_refresh_token")
+        # The window stays anchored at the rotation: retries do not extend it.
+        return _rotate(reused, reused.access_expires_at, now, retry=True)
     if auth.revoked_at is not None or auth.refresh_expires_at <= now:
         raise ApiError("invalid_refresh_token")
+    return _rotate(auth, now + dt.timedelta(seconds=settings.access_ttl_s), now, retry=False)
+
+
+def _rotate(auth: m.AuthSession, expires_at: dt.datetime, now: dt.datetime, *,
+            retry: bool) -> IssuedTokens:
+    """A new access/refresh pair; a retry keeps the token it came with as the previous one."""
     access, new_refresh = new_token(), new_token()
-    auth.previous_refresh_hash = auth.refresh_hash
+    if not retry:
+        auth.previous_refresh_hash = auth.refresh_hash
     auth.refresh_hash = token_hash(new_refresh)
     auth.access_hash = token_hash(access)
-    auth.access_expires_at = now + dt.timedelta(seconds=settings.access_ttl_s)
-    return IssuedTokens(access, new_refresh, settings.access_ttl_s)
+    auth.access_expires_at = expires_at
+    return IssuedTokens(access, new_refresh, max(int((expires_at - now).total_seconds()), 1))
 
 
 def logout(session: Session, *, refresh_token: str) -> None:

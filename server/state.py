@@ -17,6 +17,9 @@ class Settings:
     database_url: str
     access_ttl_s: int = 15 * 60
     refresh_ttl_s: int = 30 * 24 * 3600
+    # A desk whose refresh answer was lost retries with the token it still holds: within this
+    # many seconds of the rotation that is a retry, not theft (later it revokes the session).
+    refresh_retry_s: int = 60
     lockout_threshold: int = 3
     lockout_s: int = 3600
     presence_ttl_s: int = 120

@@ -111,14 +111,17 @@ class ApiClient:
         headers = {"Authorization": f"Bearer {token}"} if token else None
         timeout = (self.timeout[0], read_timeout or self.timeout[1])
         try:
-            return self.session.request(
+            response = self.session.request(
                 method, f"{self.base_url}{API_PREFIX}{path}", json=json, params=params,
-                headers=headers, timeout=timeout, verify=self.verify,
+                headers=headers, timeout=timeout, verify=self.verify, allow_redirects=False,
             )
         except requests.exceptions.SSLError as exc:
             raise TlsError(type(exc).__name__) from exc
         except requests.RequestException as exc:
             raise NetworkError(type(exc).__name__) from exc
+        if 300 <= response.status_code < 400:  # never resend a password or token elsewhere
+            raise ProtocolError(f"HTTP {response.status_code} redirect not followed")
+        return response
 
     def call(self, method: str, path: str, **kw: Any) -> Any:
         return _decode(self._send(method, path, **kw))

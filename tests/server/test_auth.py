@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import requests
+from sqlalchemy import select
+
+from server import models as m
+from server.security import token_hash
 from tests.support.api import AgentClient, http, login
 from tests.support.server_proc import ServerProcess
 from tests.support.world import PASSWORD, World
@@ -110,24 +115,47 @@ def test_lead_cannot_act_on_another_companys_agent(server: ServerProcess, world:
     assert lead.post(f"/api/v1/admin/agents/{stranger.id}/unlock").status_code == 404
 
 
-def test_refresh_rotates_and_a_replayed_refresh_token_revokes(
+def _refresh(server: ServerProcess, token: str) -> requests.Response:
+    return http().post(f"{server.url}/api/v1/auth/refresh", json={"refresh_token": token},
+                       timeout=10)
+
+
+def test_refresh_rotates_and_a_lost_answer_can_be_retried_once_rotated(
+    server: ServerProcess, world: World
+) -> None:
+    """The desk's refresh answer is lost on the way (the server rotated): retrying with the
+    token it still holds gives a working pair instead of sending the agent back to login."""
+    company = world.company()
+    client = AgentClient(server.url, world.agent(company).account, PASSWORD)
+    old_refresh = client.refresh_token
+    lost = _refresh(server, old_refresh)
+    assert lost.status_code == 200 and lost.json()["refresh_token"] != old_refresh
+    retry = _refresh(server, old_refresh)
+    assert retry.status_code == 200, retry.text
+    pair = retry.json()
+    me = http().get(f"{server.url}/api/v1/auth/me", timeout=10,
+                    headers={"Authorization": f"Bearer {pair['access_token']}"})
+    assert me.status_code == 200
+    never_received = _refresh(server, lost.json()["refresh_token"])
+    assert never_received.status_code == 401, "the pair that was lost is replaced"
+    assert _refresh(server, pair["refresh_token"]).status_code == 200
+
+
+def test_a_refresh_token_replayed_after_the_retry_window_revokes_the_session(
     server: ServerProcess, world: World
 ) -> None:
     company = world.company()
     client = AgentClient(server.url, world.agent(company).account, PASSWORD)
     old_refresh = client.refresh_token
-    rotated = http().post(f"{server.url}/api/v1/auth/refresh",
-                          json={"refresh_token": old_refresh}, timeout=10)
-    assert rotated.status_code == 200
-    new_pair = rotated.json()
-    assert new_pair["refresh_token"] != old_refresh
-    replay = http().post(f"{server.url}/api/v1/auth/refresh",
-                         json={"refresh_token": old_refresh}, timeout=10)
+    new_pair = _refresh(server, old_refresh).json()
+    with world.db.write() as session:  # the rotation happened two minutes ago
+        auth = session.scalars(select(m.AuthSession).where(
+            m.AuthSession.refresh_hash == token_hash(new_pair["refresh_token"]))).one()
+        auth.access_expires_at -= dt.timedelta(minutes=2)
+    replay = _refresh(server, old_refresh)
     assert replay.status_code == 401 and replay.json()["code"] == "invalid_refresh_token"
     # The replay looked like theft: the new pair is revoked too.
-    stolen = http().post(f"{server.url}/api/v1/auth/refresh",
-                         json={"refresh_token": new_pair["refresh_token"]}, timeout=10)
-    assert stolen.status_code == 401
+    assert _refresh(server, new_pair["refresh_token"]).status_code == 401
 
 
 def test_logout_revokes_the_session(server: ServerProcess, world: World) -> None:

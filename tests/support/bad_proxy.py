@@ -10,11 +10,15 @@ import requests
 
 
 class BadProxy:
-    """mode: pass | html | garbage | error500 | hang"""
+    """mode: pass | html | garbage | error500 | hang | redirect (307 to `redirect_to`) |
+    lose (forwards, the server commits, then the connection closes without an answer)"""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.mode = "pass"
+        self.redirect_to = ""
+        self.lose_only = ""
+        """In lose mode, only answers to paths ending with this are lost."""
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -42,10 +46,19 @@ class BadProxy:
                 if mode == "hang":
                     time.sleep(30)
                     return None
+                if mode == "redirect":
+                    self.send_response(307)
+                    self.send_header("Location", proxy.redirect_to + self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in ("host", "content-length")}
                 upstream = requests.request(self.command, proxy.upstream + self.path,
                                             headers=headers, data=body, timeout=90)
+                if mode == "lose" and self.path.endswith(proxy.lose_only):
+                    self.close_connection = True
+                    return None
                 return self._answer(upstream.status_code, upstream.content,
                                     upstream.headers.get("Content-Type", "application/json"))
 

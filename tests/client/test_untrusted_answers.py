@@ -1,0 +1,71 @@
+"""The client's HTTP layer when the network lies: a lost refresh answer, a redirect elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from app.sync.auth import TokenKeeper
+from app.sync.client import ApiClient, NetworkError, ProtocolError
+from tests.support.api import login
+from tests.support.bad_proxy import BadProxy
+from tests.support.server_proc import ServerProcess
+from tests.support.world import PASSWORD, World
+
+
+@pytest.fixture()
+def proxy(server: ServerProcess) -> Iterator[BadProxy]:
+    p = BadProxy(server.url)
+    yield p
+    p.close()
+
+
+def test_a_lost_refresh_answer_is_retried_and_the_agent_stays_signed_in(
+    server: ServerProcess, world: World, proxy: BadProxy
+) -> None:
+    """The server rotated the pair but the answer never arrived; the desk still holds the old
+    refresh token. Retrying with it must not end the session (H1.9: only the agent or a lead
+    ends it)."""
+    agent = world.agent(world.company())
+    body = login(server.url, agent.account, PASSWORD).json()
+    client = ApiClient(proxy.url, read_timeout=5)
+    rotated: list[str] = []
+    keeper = TokenKeeper(client, access_token="expired-" + body["access_token"],
+                         refresh_token=body["refresh_token"], on_rotated=rotated.append)
+
+    def me(token: str) -> object:
+        return client.call("GET", "/auth/me", token=token)
+
+    proxy.mode = "lose"  # the 401 comes back, the refresh is committed, its answer is lost
+    proxy.lose_only = "/auth/refresh"
+    with pytest.raises(NetworkError):
+        keeper.call(me)
+    assert rotated == [] and keeper.refresh_token == body["refresh_token"]
+    proxy.mode = "pass"
+    answer = keeper.call(me)
+    assert isinstance(answer, dict) and answer["account"] == agent.account
+    assert len(rotated) == 1 and rotated[0] != body["refresh_token"]
+
+
+def test_a_redirect_is_not_followed_so_the_password_goes_nowhere_else(
+    server: ServerProcess, world: World, proxy: BadProxy
+) -> None:
+    agent = world.agent(world.company())
+    elsewhere = BadProxy(server.url)  # stands in for another host: it counts what reaches it
+    reached: list[str] = []
+    original = elsewhere.httpd.RequestHandlerClass.do_POST  # type: ignore[attr-defined]
+
+    def counting(handler: object) -> None:
+        reached.append(handler.path)  # type: ignore[attr-defined]
+        original(handler)
+
+    elsewhere.httpd.RequestHandlerClass.do_POST = counting  # type: ignore[attr-defined]
+    try:
+        proxy.mode, proxy.redirect_to = "redirect", elsewhere.url
+        client = ApiClient(proxy.url, read_timeout=5)
+        with pytest.raises(ProtocolError, match="307"):
+            client.login(agent.account, PASSWORD, "device-1")
+        assert reached == [], "the login was re-sent to the redirect target"
+    finally:
+        elsewhere.close()
