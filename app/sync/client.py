@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3
 from pydantic import BaseModel, ValidationError
 
 from app.settings import url_problem
@@ -24,6 +26,9 @@ from kefu_protocol.wire import (
 )
 
 Model = TypeVar("Model", bound=BaseModel)
+
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+"""A bigger answer is not the server's (its pages are bounded): refused, not buffered."""
 
 
 class SyncError(Exception):
@@ -110,17 +115,25 @@ class ApiClient:
     ) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else None
         timeout = (self.timeout[0], read_timeout or self.timeout[1])
+        # requests' read timeout is per byte: a server dripping its answer would hold this
+        # thread for ever, so the whole answer has a deadline too.
+        deadline = time.monotonic() + timeout[0] + timeout[1]
         try:
             response = self.session.request(
                 method, f"{self.base_url}{API_PREFIX}{path}", json=json, params=params,
                 headers=headers, timeout=timeout, verify=self.verify, allow_redirects=False,
+                stream=True,
             )
+            with response:
+                if 300 <= response.status_code < 400:  # never resend a password or token
+                    raise ProtocolError(f"HTTP {response.status_code} redirect not followed")
+                response._content = _read_body(response, deadline)
         except requests.exceptions.SSLError as exc:
             raise TlsError(type(exc).__name__) from exc
-        except requests.RequestException as exc:
+        except urllib3.exceptions.DecodeError as exc:
+            raise ProtocolError(type(exc).__name__) from exc
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise NetworkError(type(exc).__name__) from exc
-        if 300 <= response.status_code < 400:  # never resend a password or token elsewhere
-            raise ProtocolError(f"HTTP {response.status_code} redirect not followed")
         return response
 
     def call(self, method: str, path: str, **kw: Any) -> Any:
@@ -219,6 +232,20 @@ class ApiClient:
         if not isinstance(stored, list):
             raise ProtocolError("unexpected grants answer")
         return [str(g) for g in stored]
+
+
+def _read_body(response: requests.Response, deadline: float) -> bytes:
+    """The whole body, or NetworkError past the deadline / ProtocolError past the size cap."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := response.raw.read1(64 * 1024, decode_content=True):  # what has arrived
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise ProtocolError(f"answer larger than {MAX_ANSWER_BYTES} bytes")
+        if time.monotonic() > deadline:
+            raise NetworkError("AnswerDeadline")
+    return b"".join(chunks)
 
 
 def _decode(response: requests.Response) -> Any:

@@ -69,3 +69,16 @@ def test_a_redirect_is_not_followed_so_the_password_goes_nowhere_else(
         assert reached == [], "the login was re-sent to the redirect target"
     finally:
         elsewhere.close()
+
+
+def test_a_server_dripping_its_answer_is_given_up_on_not_waited_for(
+    server: ServerProcess, proxy: BadProxy
+) -> None:
+    """Each byte comes within the read timeout, so only a deadline on the whole answer stops
+    the sync thread from hanging while the agent's replies wait."""
+    proxy.mode = "drip"  # the health answer (~100 bytes) would take half a minute
+    client = ApiClient(proxy.url, connect_timeout=1, read_timeout=2)
+    with pytest.raises(NetworkError, match="AnswerDeadline"):
+        client.health()
+    proxy.mode = "pass"
+    assert client.health()["protocol_version"]

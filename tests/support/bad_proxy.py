@@ -11,13 +11,15 @@ import requests
 
 class BadProxy:
     """mode: pass | html | garbage | error500 | hang | redirect (307 to `redirect_to`) |
-    lose (forwards, the server commits, then the connection closes without an answer)"""
+    lose (forwards, the server commits, then the connection closes without an answer) |
+    drip (forwards, then sends the answer one byte every `drip_s` seconds)"""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.mode = "pass"
         self.redirect_to = ""
         self.lose_only = ""
+        self.drip_s = 0.25
         """In lose mode, only answers to paths ending with this are lost."""
         proxy = self
 
@@ -31,6 +33,19 @@ class BadProxy:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _drip(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    for byte in body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(proxy.drip_s)
+                except OSError:  # the client gave up: that is the point
+                    self.close_connection = True
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -59,6 +74,8 @@ class BadProxy:
                 if mode == "lose" and self.path.endswith(proxy.lose_only):
                     self.close_connection = True
                     return None
+                if mode == "drip":
+                    return self._drip(upstream.status_code, upstream.content)
                 return self._answer(upstream.status_code, upstream.content,
                                     upstream.headers.get("Content-Type", "application/json"))
 
