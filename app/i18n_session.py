@@ -63,4 +63,17 @@ SESSION_TEXT: dict[str, tuple[str, str]] = {
     "session.unsent.wait": ("等待", "Wait"),
     "session.unsent.discard": ("仍然退出", "Exit anyway"),
     "session.unsent.keep_working": ("继续工作", "Keep working"),
+    "session.cache_damaged.title": ("本地缓存已重建", "Local cache rebuilt"),
+    "session.cache_damaged.body": (
+        "本机的本地缓存文件已损坏（{reason}），已移到 {folder} 并从服务器重新同步。"
+        "损坏前未发送的 {count} 条操作已重新排队发送。",
+        "This computer's local cache was damaged ({reason}). It was moved to {folder} and is "
+        "synced again from the server. {count} unsent actions from before were queued again."),
+    "session.cache_damaged.unreadable": (
+        "部分未发送的操作无法从损坏的文件读回：请把 {folder} 交给 IT 处理。",
+        "Some unsent actions could not be read back from the damaged file: give {folder} "
+        "to IT."),
+    "session.cache_damaged.truncated": ("文件被截断", "the file was cut off"),
+    "session.cache_damaged.not_sqlite": ("文件已不是数据库", "the file is no longer a database"),
+    "session.cache_damaged.malformed": ("数据库结构损坏", "the database structure is broken"),
 }

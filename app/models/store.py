@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.models.board_index import add_board_index
 from app.models.listing_index import add_listing_index
 from app.models.record_index import add_record_indexes
+from app.models.recovery import CacheRecovery, damage, set_aside
 from app.models.tables import Base
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,8 @@ class Store:
     _sessions: sessionmaker[Session]
     _lock: IO[bytes] | None
     _checkpointer: Checkpointer | None = None
+    recovery: CacheRecovery | None = None
+    """Set when the file found at start was damaged and set aside (rebuilt from the server)."""
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -124,13 +127,16 @@ class Store:
 def open_store(path: Path, *, exclusive: bool = True) -> Store:
     """Opens (creating or migrating) the cache at `path`; refuses a second app instance."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    known_profile = path.with_suffix(".lock").exists()
     lock = _take_lock(path.with_suffix(".lock")) if exclusive else None
+    reason = damage(path, known_profile=known_profile) if exclusive else None
+    recovery = set_aside(path, reason) if reason is not None else None
     engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False,
                                                               "timeout": 30})
     _configure(engine)
     migrate(engine)
     return Store(engine, path, sessionmaker(engine, expire_on_commit=False), lock,
-                 Checkpointer(path) if exclusive else None)
+                 Checkpointer(path) if exclusive else None, recovery)
 
 
 def _configure(engine: Engine) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.models.recovery import CacheRecovery
 from app.models.store import Store, open_store, profile_dir
 from app.services.auth import AuthService, SignedIn
 from app.services.chat import ChatService
@@ -30,6 +31,11 @@ class Runtime:
     engine: SyncEngine
     chat: ChatService
     keeper: TokenKeeper
+
+    @property
+    def recovery(self) -> CacheRecovery | None:
+        """The damaged cache found at sign-in, set aside and rebuilt (None normally)."""
+        return self.store.recovery
 
     def unsent(self) -> int:
         """Intents this desk has not got onto the server: waiting, or refused by it."""
@@ -77,6 +83,10 @@ def open_runtime(
     """Opens this account's cache (refusing a second instance) and starts syncing."""
     path = profile_dir(data_root, signed_in.server_url, signed_in.account) / "cache.db"
     store = open_store(path)
+    if store.recovery is not None and store.recovery.salvaged:
+        with store.write() as session:  # the damaged cache's unsent work goes out again
+            for intent in store.recovery.salvaged:
+                outbox.enqueue(session, intent.name, intent.args)
 
     def rotated(token: str) -> None:
         if auth.vault.remembers(signed_in.server_url, signed_in.account, remember):

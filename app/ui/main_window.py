@@ -10,6 +10,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
+    QMessageBox,
     QSplitter,
     QTabWidget,
     QToolBar,
@@ -27,6 +28,7 @@ from app.services.runtime import Applied, Runtime, SyncStatus
 from app.services.workstation import workstation_for
 from app.ui.admin_desk import AdminDesk
 from app.ui.appearance import Appearance
+from app.ui.cache_notice import tell_cache_recovery
 from app.ui.chat_panel import ChatPanel
 from app.ui.conversation_actions import ConversationActions
 from app.ui.conversation_list import ConversationListModel, make_conversation_view
@@ -154,6 +156,12 @@ class MainWindow(QMainWindow):
         if self.prefs is not None:
             self.alerts = WindowAlerts(self, self.prefs)
         self.chat.wire_phrases()
+        self.cache_notice: QMessageBox | None = None
+        """The damaged-cache warning, shown once the window is up (None normally)."""
+        if runtime.recovery is not None:
+            recovery = runtime.recovery
+            QTimer.singleShot(0, self, lambda: setattr(
+                self, "cache_notice", tell_cache_recovery(self, tr, recovery)))
 
     # ---- assembly -------------------------------------------------------------------------
 

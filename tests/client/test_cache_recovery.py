@@ -1,0 +1,145 @@
+"""A damaged local cache (issue 9): detected at start, set aside, rebuilt, unsent work kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import qasync
+
+from app.i18n import Tr
+from app.models.recovery import UNSENT_FILE
+from app.models.store import open_store, profile_dir
+from app.sync import outbox
+from app.ui.cache_notice import recovery_text
+from tests.support.api import VisitorClient
+from tests.support.client_side import Desk, eventually
+from tests.support.qt_async import App, aloop, run, until
+from tests.support.server_proc import ServerProcess
+from tests.support.world import PASSWORD, World
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+__all__ = ["aloop"]
+
+
+def _break_an_index(path: Path) -> None:
+    """Overwrites one index's root page: quick_check fails, the outbox's own pages survive."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE type = 'index' "
+                        "AND tbl_name = 'conversation' ORDER BY name LIMIT 1").fetchone()[0]
+    conn.close()
+    with path.open("r+b") as handle:
+        handle.seek((root - 1) * page_size)
+        handle.write(b"\xff" * page_size)
+
+
+def _queue(path: Path, texts: list[str]) -> None:
+    store = open_store(path)
+    with store.write() as session:
+        for text in texts:
+            outbox.enqueue(session, "message.send", {"text": text})
+    store.close()
+
+
+def test_a_broken_cache_is_set_aside_and_its_unsent_intents_come_back(tmp_path: Path) -> None:
+    path = tmp_path / "cache.db"
+    _queue(path, ["第一条", "第二条"])
+    _break_an_index(path)
+    store = open_store(path)
+    try:
+        recovery = store.recovery
+        assert recovery is not None and recovery.reason == "malformed"
+        assert [s.args["text"] for s in recovery.salvaged] == ["第一条", "第二条"]
+        assert not recovery.salvage_failed
+        assert (recovery.folder / "cache.db").exists(), "the damaged file is kept for IT"
+        exported = json.loads((recovery.folder / UNSENT_FILE).read_text(encoding="utf-8"))
+        assert [e["args"]["text"] for e in exported] == ["第一条", "第二条"]
+        with store.read() as session:  # a new, empty, working cache
+            assert outbox.pending_count(session) == 0
+        assert recovery_text(Tr("zh"), recovery).startswith(
+            "本机的本地缓存文件已损坏（数据库结构损坏），已移到 ")
+    finally:
+        store.close()
+
+
+def test_an_emptied_or_overwritten_cache_is_reported_not_silently_recreated(
+        tmp_path: Path) -> None:
+    path = tmp_path / "cache.db"
+    _queue(path, ["丢了的"])
+    path.write_bytes(b"")  # cut off to nothing (disk full, a bad sync tool)
+    for name in ("cache.db-wal", "cache.db-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    store = open_store(path)
+    assert store.recovery is not None and store.recovery.reason == "truncated"
+    assert store.recovery.salvaged == ()
+    assert "0 条操作" in recovery_text(Tr("zh"), store.recovery)
+    store.close()
+    path.write_bytes(b"PK\x03\x04 not a database at all" * 100)
+    store = open_store(path)
+    assert store.recovery is not None and store.recovery.reason == "not_sqlite"
+    store.close()
+    fresh = open_store(tmp_path / "new" / "cache.db")  # a first start is not damage
+    assert fresh.recovery is None
+    fresh.close()
+    again = open_store(path)  # the rebuilt cache opens cleanly next time
+    assert again.recovery is None
+    again.close()
+
+
+def test_after_the_rebuild_the_queued_reply_still_reaches_the_customer(
+    server: ServerProcess, world: World, tmp_path: Path
+) -> None:
+    company = world.company()
+    agent = world.agent(company)
+    desk = Desk(server.url, tmp_path)
+    visitor = VisitorClient(server.url, "缓存损坏的顾客", company=company.domain)
+    try:
+        runtime = desk.sign_in(agent.account, PASSWORD)
+        visitor.send("在吗")
+        eventually(lambda: visitor.conversation_id in runtime.chat.conversation_ids())
+        server.stop()
+        try:
+            desk.workers.run_db(runtime.chat.send, visitor.conversation_id, "断网时写的回复")
+            eventually(lambda: runtime.engine.status.pending == 1)
+            desk.close()
+            path = profile_dir(tmp_path, server.url, agent.account) / "cache.db"
+            _break_an_index(path)
+        finally:
+            server.start()
+        desk = Desk(server.url, tmp_path)
+        runtime = desk.sign_in(agent.account, PASSWORD)
+        assert runtime.recovery is not None and len(runtime.recovery.salvaged) == 1
+        eventually(lambda: runtime.engine.status.pending == 0, timeout=45)
+        eventually(lambda: visitor.conversation_id in runtime.chat.conversation_ids())
+        visitor.after = 0
+        agent_texts = [m["text"] for m in visitor.receive()["messages"]
+                       if m["sender"] == "agent"]
+        assert agent_texts.count("断网时写的回复") == 1
+        texts = [m.text for m in runtime.chat.messages(visitor.conversation_id)]
+        assert "断网时写的回复" in texts and "在吗" in texts, "rebuilt from the server"
+    finally:
+        desk.close()
+
+
+def test_the_window_tells_the_agent_the_cache_was_rebuilt(
+    aloop: qasync.QEventLoop, app: App, ui_server: ServerProcess, ui_world: World,
+    tmp_path: Path
+) -> None:
+    agent = ui_world.agent(ui_world.company())
+    path = profile_dir(tmp_path, ui_server.url, agent.account) / "cache.db"
+    _queue(path, [])
+    path.write_bytes(b"")  # this profile ran before; its cache is now cut off
+
+    async def scenario() -> None:
+        window = await app.sign_in(agent.account, PASSWORD)
+        notice = await until(lambda: window.cache_notice)
+        assert notice.isVisible() and not notice.isModal(), "the desk works meanwhile"
+        assert notice.windowTitle() == "本地缓存已重建"
+        assert "文件被截断" in notice.text() and "damaged-" in notice.text()
+        notice.accept()
+
+    run(aloop, scenario())
