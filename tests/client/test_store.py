@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
+from app.i18n import Tr
 from app.models.store import SCHEMA_VERSION, ProfileInUse, open_store, profile_dir
 from app.sync import outbox
 
@@ -43,6 +47,44 @@ def test_second_instance_is_refused_and_the_outbox_survives_reopening(tmp_path: 
     try:
         with again.read() as session:
             assert [p.name for p in outbox.next_batch(session)] == ["message.send"]
+    finally:
+        again.close()
+
+
+_HOLDER = """
+import sys
+from pathlib import Path
+from app.models.store import open_store
+from app.sync import outbox
+store = open_store(Path(sys.argv[1]))
+with store.write() as session:
+    outbox.enqueue(session, "message.send", {"id": "m1", "conversation_id": "c", "text": "hi"})
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_another_process_on_the_profile_is_refused_until_it_dies_even_by_kill_9(
+        tmp_path: Path) -> None:
+    """A second KefuDesk started on the same account gets the clear refusal (the login window
+    says 客服台已在本机以该账号打开); a holder killed -9 leaves no stale lock behind and its
+    queued intent is still there."""
+    path = tmp_path / "cache.db"
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        with pytest.raises(ProfileInUse):
+            open_store(path)
+        assert Tr("zh")("login.fail.profile_in_use").startswith("客服台已在本机以该账号打开")
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    again = open_store(path)
+    try:
+        assert again.recovery is None
+        with again.read() as session:
+            assert [p.args["text"] for p in outbox.next_batch(session)] == ["hi"]
     finally:
         again.close()
 
