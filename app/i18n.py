@@ -50,6 +50,10 @@ _BASE_TEXT: dict[str, tuple[str, str]] = {
                                "Wrong account or password; {attempts} attempt(s) left."),
     "login.fail.locked": ("账号已锁定至 {time}。请联系组长或主管解锁。",
                           "Account locked until {time}. Ask your lead or supervisor to unlock it."),
+    "login.fail.rate_limited": (
+        "这台电脑所在网络的登录失败次数过多，请稍后再试；忘记密码请点“忘记密码”找组长重置。",
+        "Too many failed logins from this network; try again later, or use “Forgot password” "
+        "to ask your lead for a reset."),
     "login.fail.disabled": ("账号已停用，请联系管理员。", "Account disabled; contact an admin."),
     "login.fail.session_expired": ("登录已失效，请重新登录。", "Session expired; sign in again."),
     "login.fail.profile_in_use": ("客服台已在本机以该账号打开，请切换到已打开的窗口。",

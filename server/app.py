@@ -85,6 +85,8 @@ def _libpq_conninfo(db: Database) -> str:
 def _error_response(request: Request, error: ApiError) -> JSONResponse:
     lang = pick_language(request.headers.get("accept-language"))
     headers = {"Retry-After": "1"} if error.status == 503 else None
+    if error.status == 429:
+        headers = {"Retry-After": str(error.extra.get("retry_after", 60))}
     return JSONResponse(error.body(lang), status_code=error.status, headers=headers)
 
 

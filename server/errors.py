@@ -13,6 +13,11 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         "账号格式应为“工号@公司域名”，例如 10086@shop.example",
         "Account must look like employee-ID@company-domain, e.g. 10086@shop.example",
     ),
+    "too_many_attempts": (
+        429,
+        "该网络地址登录失败次数过多，请 {retry_after} 秒后再试",
+        "Too many failed logins from this address; try again in {retry_after} s",
+    ),
     "invalid_credentials": (
         401,
         "账号或密码错误，还可尝试 {attempts_left} 次",

@@ -160,6 +160,8 @@ class AuditLog(Base):
     actor_id: Mapped[str | None] = mapped_column(String(36), default=None)
     address: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Failed logins per address over a window (the per-address login limit).
+    __table_args__ = (Index("ix_audit_address_at", "address", "at"),)
 
 
 class Tag(Versioned, Base):

@@ -22,6 +22,10 @@ class Settings:
     refresh_retry_s: int = 60
     lockout_threshold: int = 3
     lockout_s: int = 3600
+    # Per network address: this many failed logins (any accounts) within the window answer
+    # 429 until the oldest leaves it. Failures only, so a floor behind one NAT signs in freely.
+    login_address_failures: int = 50
+    login_address_window_s: int = 600
     presence_ttl_s: int = 120
     # H3.4: how long the previous owner may pull a transferred conversation back (撤回).
     transfer_undo_s: float = TRANSFER_UNDO_SECONDS

@@ -32,8 +32,8 @@ class MissedShift:
 
 class LoginFailure(Exception):
     """`kind`: format | insecure | network | tls | server | protocol | credentials | locked |
-    locked_late (H1.3, with `missed`) | disabled | weak_password | wrong_password |
-    session_expired. The UI words each kind."""
+    locked_late (H1.3, with `missed`) | disabled | rate_limited (this address) |
+    weak_password | wrong_password | session_expired. The UI words each kind."""
 
     def __init__(
         self,
@@ -88,6 +88,7 @@ def _translate(exc: Exception) -> LoginFailure:
             "account_locked": "locked",
             "account_locked_late": "locked_late",
             "account_disabled": "disabled",
+            "too_many_attempts": "rate_limited",
             "weak_password": "weak_password",
             "wrong_password": "wrong_password",
             "invalid_refresh_token": "session_expired",

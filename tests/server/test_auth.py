@@ -193,3 +193,49 @@ def test_no_password_or_token_in_server_log(server: ServerProcess, world: World)
     assert "Leaky-Wrong-9" not in log
     assert PASSWORD not in log
     assert client.refresh_token not in log
+
+
+def test_many_failed_logins_from_one_address_are_slowed_not_the_whole_floor(
+    server: ServerProcess, world: World
+) -> None:
+    """Per-address limit (issue 9): 50 failed logins in 10 minutes from one address answer 429
+    with when to retry, even for the right password; another address (the rest of the
+    floor) signs in as usual, and the account itself is not locked."""
+    agent = world.agent(world.company())
+    attacker = {"X-Forwarded-For": "203.0.113.77"}  # uvicorn trusts it from loopback (nginx)
+
+    def attempt(account: str, password: str) -> requests.Response:
+        return http().post(f"{server.url}/api/v1/auth/login", headers=attacker, timeout=10,
+                           json={"account": account, "password": password, "device_id": "d"})
+
+    try:
+        for n in range(50):
+            assert attempt(f"{90000 + n}@nobody.test", "guess-1").status_code == 401
+        limited = attempt(agent.account, PASSWORD)
+        assert limited.status_code == 429, limited.text
+        body = limited.json()
+        assert body["code"] == "too_many_attempts" and 1 <= body["retry_after"] <= 601
+        assert limited.headers["Retry-After"] == str(body["retry_after"])
+        assert body["message"] == f"该网络地址登录失败次数过多，请 {body['retry_after']} 秒后再试"
+        assert login(server.url, agent.account, PASSWORD).status_code == 200, "others unaffected"
+        with world.db.write() as session:  # ten minutes later
+            for row in session.scalars(select(m.AuditLog).where(
+                    m.AuditLog.address == "203.0.113.77")):
+                row.at -= dt.timedelta(minutes=11)
+        assert attempt(agent.account, PASSWORD).status_code == 200
+    finally:
+        with world.db.write() as session:
+            for row in session.scalars(select(m.AuditLog).where(
+                    m.AuditLog.address == "203.0.113.77")):
+                session.delete(row)
+
+
+def test_the_login_window_words_the_address_limit() -> None:
+    from app.i18n import Tr
+    from app.services.auth import _translate
+    from app.sync.client import ApiError as ClientApiError
+    from app.ui.login import failure_text
+
+    failure = _translate(ClientApiError(429, "too_many_attempts", "…", {"retry_after": 30}))
+    assert failure.kind == "rate_limited"
+    assert failure_text(Tr("zh"), failure).startswith("这台电脑所在网络的登录失败次数过多")

@@ -259,6 +259,6 @@ def test_migrations_0005_0006_keep_existing_orders_unflagged(blank_database_url:
                 False, "", None)
             assert order.logistics_issue is None  # 0006 (H7)
             assert session.scalar(text("SELECT count(*) FROM return_case")) == 0
-            assert session.scalar(text("SELECT version_num FROM alembic_version")) == "0006"
+            assert session.scalar(text("SELECT version_num FROM alembic_version")) == "0007"
     finally:
         db.engine.dispose()

@@ -605,7 +605,7 @@ def test_migration_0002_upgrades_existing_rows(blank_database_url: str) -> None:
             # 0003 (issue 7): the team's H1.3 / H13.2 settings default for old rows too
             assert (team.late_login_lock, team.late_login_grace_min,
                     team.handover_alert_min) == (True, 10, 30)
-            assert session.scalar(text("SELECT version_num FROM alembic_version")) == "0006"
+            assert session.scalar(text("SELECT version_num FROM alembic_version")) == "0007"
     finally:
         db.engine.dispose()
 
