@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.i18n import Tr
 from app.services.knowledge import KbHit, KnowledgeService
+from app.ui.category_filter import refill_categories
 from app.ui.handover_dialog import local_time
 from app.ui.kb_editor import KbTools, RefusalList
 from app.ui.kb_models import KbHitModel
@@ -161,21 +162,15 @@ class KbPanel(QWidget):
 
     def reload_categories(self) -> None:
         """全部 first, then the cached categories; the chosen one stays chosen if it remains."""
-        chosen = self.category.currentData()
         try:
             categories = self.knowledge.categories()
         except Exception:  # the agent sees a line, never a traceback
             log.exception("kb categories")
             categories = ()
         self.shown_categories = categories
-        self.category.blockSignals(True)
-        self.category.clear()
-        self.category.addItem(self.tr_("kb.all"), None)
-        for name, count in categories:
-            self.category.addItem(self.tr_("kb.category_item", category=name, count=count), name)
-        at = self.category.findData(chosen) if chosen is not None else 0
-        self.category.setCurrentIndex(max(at, 0))
-        self.category.blockSignals(False)
+        refill_categories(self.category, self.tr_("kb.all"), [
+            (self.tr_("kb.category_item", category=name, count=count), name)
+            for name, count in categories])
         self.refresh()
 
     def refresh(self) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.i18n import Tr
 from app.services.products import ProductDetail, ProductService
 from app.ui import product_text as text
+from app.ui.category_filter import refill_categories
 from app.ui.product_detail import ProductDetailView
 from app.ui.product_models import ProductListModel
 from app.ui.product_promotions import PromotionsPage
@@ -107,23 +108,16 @@ class ProductPanel(QWidget):
 
     def reload_categories(self) -> None:
         """全部分类 first, then the cached categories; the chosen one stays if it remains."""
-        chosen = self.category.currentData()
         try:
             categories = self.service.categories()
         except Exception:  # the agent sees a line, never a traceback
             log.exception("product categories")
             categories = ()
         self.shown_categories = categories
-        self.category.blockSignals(True)
-        self.category.clear()
-        self.category.addItem(self.tr_("products.all_categories"), None)
-        for name, count in categories:
-            self.category.addItem(self.tr_("products.category_item", count=count,
-                                           category=name or self.tr_("products.no_category")),
-                                  name)
-        at = self.category.findData(chosen) if chosen is not None else 0
-        self.category.setCurrentIndex(max(at, 0))
-        self.category.blockSignals(False)
+        refill_categories(self.category, self.tr_("products.all_categories"), [
+            (self.tr_("products.category_item", count=count,
+                      category=name or self.tr_("products.no_category")), name)
+            for name, count in categories])
         self.refresh()
 
     def refresh(self) -> None:
