@@ -120,7 +120,8 @@ def test_server_epoch_reset_pushes_the_outbox_first_then_rebuilds(
     visitor = VisitorClient(server.url, "恢复备份的顾客", company=company.domain)
     visitor.send("订单怎么还没到")
     eventually(lambda: visitor.conversation_id in runtime.chat.conversation_ids())
-    old_cursor = desk.workers.run_db(_cursor, runtime)
+    # The conversation can show mid-bootstrap, before the page's cursor is stored.
+    old_cursor = eventually(lambda: desk.workers.run_db(_cursor, runtime))
     server.stop()
     try:
         desk.workers.run_db(runtime.chat.send, visitor.conversation_id, "备份恢复前写的回复")
