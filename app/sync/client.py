@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
+import requests.adapters
 import urllib3
 from pydantic import BaseModel, ValidationError
 
@@ -90,9 +91,12 @@ class ApiClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         language: str = "zh-CN",
+        adapter: requests.adapters.BaseAdapter | None = None,
     ) -> None:
         self.base_url = check_server_url(base_url)
         self.session = requests.Session()
+        if adapter is not None:  # a transport seam: tests mount a fault-injecting adapter
+            self.session.mount(f"{self.base_url}/", adapter)
         # Passed with each request: requests lets REQUESTS_CA_BUNDLE override `session.verify`,
         # which would silently drop the company CA.
         self.verify: str | bool = ca_bundle or True
