@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 MAX_MESSAGE_CHARS = 5000
 MAX_NOTE_CHARS = 10000
@@ -25,11 +25,33 @@ MAX_SCRIPT_CHARS = 500
 ScriptText = Annotated[str, StringConstraints(max_length=MAX_SCRIPT_CHARS)]
 
 
+def has_nul(value: Any) -> bool:
+    """Whether a NUL character hides in this JSON value (PostgreSQL text cannot store one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False
+
 
 class Strict(BaseModel):
-    """Base for request bodies: unknown fields are an error, not silently dropped."""
+    """Base for request bodies: unknown fields are an error, not silently dropped; a NUL
+    character anywhere is refused on every database, not a 500 on PostgreSQL only."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    nul_checked_later: ClassVar[frozenset[str]] = frozenset()
+    """Fields whose contents a later, finer model checks (one mutation's args, not the batch)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        mine = ({k: v for k, v in data.items() if k not in cls.nul_checked_later}
+                if isinstance(data, dict) else data)
+        if has_nul(mine):
+            raise ValueError("text contains a NUL character (\\u0000)")
+        return data
 
 
 class Loose(BaseModel):

@@ -157,12 +157,14 @@ class RefreshRequest(Strict):
 
 
 class Mutation(Strict):
+    nul_checked_later = frozenset({"args"})  # rejected per mutation by its args model
     id: Annotated[int, Field(ge=1)]
     name: Annotated[str, StringConstraints(max_length=100)]
     args: dict[str, Any]
 
 
 class PushRequest(Strict):
+    nul_checked_later = frozenset({"mutations"})  # each Mutation checks its own
     client_id: Uuid
     mutations: Annotated[list[Mutation], Field(max_length=MAX_PUSH_BATCH)]
 

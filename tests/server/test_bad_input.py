@@ -120,3 +120,25 @@ def test_every_documented_endpoint_has_a_summary(server: ServerProcess) -> None:
         for method, operation in methods.items():
             assert operation.get("summary"), f"{method.upper()} {path} is undocumented"
     assert "/api/v1/sync/pull" in schema["paths"]
+
+
+def test_a_nul_character_is_refused_on_both_databases_and_nothing_else_is(
+    server: ServerProcess, chat: tuple[AgentClient, VisitorClient]
+) -> None:
+    """PostgreSQL text cannot hold U+0000: it used to answer 500 there (and fail a whole push
+    batch); now it is a 400 / one rejected mutation everywhere, and the rest goes through."""
+    agent, visitor = chat
+    _assert_error(visitor.send("空\x00字符"), 400, "invalid_request")
+    good, bad = str(uuid.uuid4()), str(uuid.uuid4())
+    results = agent.push(
+        agent.mutation("message.send", id=bad, conversation_id=visitor.conversation_id,
+                       text="坏\x00的"),
+        agent.mutation("message.send", id=good, conversation_id=visitor.conversation_id,
+                       text="同一批里好的回复"))
+    assert [(r["status"], r.get("code")) for r in results] == [
+        ("rejected", "invalid_args"), ("applied", None)]
+    assert "NUL" in results[0]["message"]
+    nickname = http().post(f"{server.url}/api/v1/visitor/sessions",
+                           json={"nickname": "昵\x00称"}, timeout=10)
+    _assert_error(nickname, 400, "invalid_request")
+    assert _texts(visitor)[-1] == "同一批里好的回复"
