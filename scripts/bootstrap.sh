@@ -11,7 +11,7 @@ need_debs=(python3-venv fonts-noto-cjk libxcb-cursor0 libxcb-icccm4 libxcb-keysy
            libdbus-1-3)
 if [ "$purpose" = test ]; then
   need_debs+=(postgresql chromium chromium-driver xvfb xauth gnome-keyring dbus dbus-x11
-              libsecret-tools desktop-file-utils nsis p7zip-full xdotool nginx-light)
+              libsecret-tools desktop-file-utils nsis p7zip-full xdotool nginx-light libfaketime)
 fi
 missing=()
 for pkg in "${need_debs[@]}"; do

@@ -16,6 +16,7 @@ from app.sync.client import (
     ServerError,
     TlsError,
 )
+from app.sync.clock import ServerClock
 from kefu_protocol.wire import ACCOUNT_RE, AgentInfo
 
 log = logging.getLogger(__name__)
@@ -121,9 +122,11 @@ class AuthService:
         self.ca_bundle = ca_bundle
         self.vault = vault
         self.device_id = device_id
+        self.clock = ServerClock()
+        """The server's time, learned at login and at every token refresh."""
 
     def client(self) -> ApiClient:
-        return ApiClient(self.server_url, ca_bundle=self.ca_bundle)
+        return ApiClient(self.server_url, ca_bundle=self.ca_bundle, clock=self.clock)
 
     def login(self, account: str, password: str, *, remember: bool) -> SignedIn:
         account = account.strip()

@@ -13,6 +13,7 @@ import urllib3
 from pydantic import BaseModel, ValidationError
 
 from app.settings import url_problem
+from app.sync.clock import ServerClock
 from kefu_protocol.wire import (
     API_PREFIX,
     PROTOCOL_HEADER,
@@ -92,8 +93,11 @@ class ApiClient:
         read_timeout: float = 30.0,
         language: str = "zh-CN",
         adapter: requests.adapters.BaseAdapter | None = None,
+        clock: ServerClock | None = None,
     ) -> None:
         self.base_url = check_server_url(base_url)
+        self.clock = clock
+        """Learns the server's time from every answer (a desk clock a day off, issue 9)."""
         self.session = requests.Session()
         if adapter is not None:  # a transport seam: tests mount a fault-injecting adapter
             self.session.mount(f"{self.base_url}/", adapter)
@@ -122,6 +126,7 @@ class ApiClient:
         # requests' read timeout is per byte: a server dripping its answer would hold this
         # thread for ever, so the whole answer has a deadline too.
         deadline = time.monotonic() + timeout[0] + timeout[1]
+        sent_at = time.time()
         try:
             response = self.session.request(
                 method, f"{self.base_url}{API_PREFIX}{path}", json=json, params=params,
@@ -131,6 +136,8 @@ class ApiClient:
             with response:
                 if 300 <= response.status_code < 400:  # never resend a password or token
                     raise ProtocolError(f"HTTP {response.status_code} redirect not followed")
+                if self.clock is not None:
+                    self.clock.observe(response.headers.get("Date"), sent_at, time.time())
                 response._content = _read_body(response, deadline)
         except requests.exceptions.SSLError as exc:
             raise TlsError(type(exc).__name__) from exc

@@ -175,6 +175,8 @@ class ConversationDelegate(QStyledItemDelegate):
         super().__init__(view)
         self.palette = palette
         self.tr_ = tr
+        self.now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+        """Waiting times run on the server's clock once the window knows it (issue 9)."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         """One height for every row, grown with the font size (H2.2)."""
@@ -208,7 +210,7 @@ class ConversationDelegate(QStyledItemDelegate):
         bold = QFont(base)
         bold.setBold(True)
         left = avatar.right() + 10
-        now = dt.datetime.now(dt.UTC)
+        now = self.now()
         last = row.last_message_at
         time_text = last.astimezone().strftime("%H:%M") if last else ""
         painter.setFont(base)

@@ -26,6 +26,7 @@ from app.services.listing import ConversationRow, ListQuery
 from app.services.preferences import Preferences
 from app.services.runtime import Applied, Runtime, SyncStatus
 from app.services.workstation import workstation_for
+from app.sync.clock import ServerClock
 from app.ui.admin_desk import AdminDesk
 from app.ui.appearance import Appearance
 from app.ui.cache_notice import tell_cache_recovery
@@ -77,9 +78,11 @@ class MainWindow(QMainWindow):
 
     def __init__(self, runtime: Runtime, workers: Workers, palette: Palette, tr: Tr,
                  config: Config | None = None, *, prefs: Preferences | None = None,
-                 appearance: Appearance | None = None) -> None:
+                 appearance: Appearance | None = None, clock: ServerClock | None = None) -> None:
         super().__init__()
         self.runtime = runtime
+        self.clock = clock or ServerClock()
+        """The server's time: waiting times and alerts do not trust this desk's clock."""
         self.workers = workers
         self.tr_ = tr
         self.config = config
@@ -106,6 +109,7 @@ class MainWindow(QMainWindow):
             lambda ids: chat.conversation_rows(ids, self.query),
             lambda ids: chat.sort_keys(ids, self.query))
         self.list_view = make_conversation_view(self.list_model, palette, tr)
+        self.list_view.itemDelegate().now = self.clock.now  # type: ignore[attr-defined]
         self.list_view.selectionModel().selectionChanged.connect(self._on_selection)
         self.list_header = ListHeader(tr, self.query)
         self.list_header.query_changed.connect(self._query_changed)
@@ -144,6 +148,7 @@ class MainWindow(QMainWindow):
         self.status.undo_requested.connect(self.actions.undo_transfer)
         self.presence, self.sync_label = self.status.presence, self.status.sync_label
         self.undo_button = self.status.undo_button
+        self.status.show_clock(self.clock.off_by())
         self._build_menu()
         self.list_model.reload()
         self._tick = QTimer(self)  # waiting times move even when nothing syncs
@@ -251,6 +256,7 @@ class MainWindow(QMainWindow):
     def show_status(self, status: SyncStatus) -> None:
         if not self.closed:
             self.status.show_status(status)
+            self.status.show_clock(self.clock.off_by())
 
     def apply_changes(self, applied: Applied) -> None:
         """Refreshes only what the page touched."""

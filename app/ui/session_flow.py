@@ -231,7 +231,8 @@ class SessionFlow(QObject):
         self.prefs.attach(RoamingProfile(runtime.store, signed_in.agent.id,
                                          self.workers.submit_db, runtime.engine.poke))
         window = MainWindow(runtime, self.workers, self.palette, self.tr_, self.config,
-                            prefs=self.prefs, appearance=self.appearance)
+                            prefs=self.prefs, appearance=self.appearance,
+                            clock=self.auth.clock)
         window.settings_requested.connect(lambda: self.open_settings(window))
         window.about_requested.connect(lambda: self.open_about(window))
         self.bridge.status_changed.connect(window.show_status)

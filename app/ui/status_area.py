@@ -30,6 +30,11 @@ class StatusArea(QObject):
         self.presence.setCurrentIndex(PRESENCE.index("offline"))
         self.presence.activated.connect(lambda i: self.presence_chosen.emit(PRESENCE[i]))
         self.sync_label = QLabel(tr("sync.connecting"))
+        self.clock_label = QLabel("")
+        """Shown while this desk's clock is minutes or more off the server's (issue 9)."""
+        self.clock_label.setProperty("role", "warning")
+        self.clock_label.setWordWrap(False)
+        self.clock_label.hide()
         self.undo_button = QPushButton("")
         self.undo_button.setProperty("flat", True)
         self.undo_button.hide()
@@ -40,6 +45,7 @@ class StatusArea(QObject):
         self._undo_timer.timeout.connect(self.undo_button.hide)
         bar.addWidget(self.presence)
         bar.addWidget(self.undo_button)
+        bar.addPermanentWidget(self.clock_label)
         bar.addPermanentWidget(self.sync_label)
 
     def show_presence(self, status: str) -> None:
@@ -72,6 +78,17 @@ class StatusArea(QObject):
         else:
             self.banner.hide()
 
+    def show_clock(self, skew: float | None) -> None:
+        """`skew`: server minus local seconds worth telling (None: the clocks agree)."""
+        if skew is None:
+            self.clock_label.hide()
+            return
+        key = "clock.behind" if skew > 0 else "clock.ahead"
+        text = self.tr_(key, amount=clock_amount(self.tr_, abs(skew)))
+        self.clock_label.setText(text)
+        self.clock_label.setToolTip(text)
+        self.clock_label.show()
+
     def offer_undo(self, conversation_id: str, name: str) -> None:
         """H3.4: for TRANSFER_UNDO_SECONDS a wrong transfer can be pulled back."""
         self._undo_for = conversation_id
@@ -84,3 +101,15 @@ class StatusArea(QObject):
         self.undo_button.hide()
         self._undo_timer.stop()
         self.undo_requested.emit(self._undo_for)
+
+
+def clock_amount(tr: Tr, seconds: float) -> str:
+    """"1 天 2 小时" / "3 小时 5 分钟" / "12 分钟": how far off, to the minute."""
+    minutes = round(seconds / 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return tr("clock.days", days=days, hours=hours)
+    if hours:
+        return tr("clock.hours", hours=hours, minutes=minutes)
+    return tr("clock.minutes", minutes=minutes)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
@@ -56,7 +55,7 @@ class WindowAlerts:
 
     def tick(self) -> None:
         """Response-time warnings and breaches as the waiting time passes (H8.1)."""
-        self.deliver(self.watcher.tick(dt.datetime.now(dt.UTC)))
+        self.deliver(self.watcher.tick(self.window.clock.now()))  # the server's time
 
     def deliver(self, alerts: list[Alert]) -> None:
         self.notifier.notify_all(alerts)
