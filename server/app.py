@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kefu_protocol.wire import MAX_BODY_BYTES, PROTOCOL_HEADER, PROTOCOL_VERSION
+from kefu_protocol.wire import MAX_BODY_BYTES, PROTOCOL_HEADER, PROTOCOL_VERSION, ErrorBody
 from server.db import Database
 from server.errors import ApiError, pick_language
 from server.migrate import read_epoch
@@ -74,7 +76,41 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         app.include_router(module.router)
     _install_error_handlers(app)
     _install_guards(app)
+    app.openapi = lambda: _openapi_with_errors(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi_with_errors(app: FastAPI) -> dict[str, Any]:
+    """The generated document, made to say what the server answers on errors: an ErrorBody for
+    every 4xx (invalid input is 400 `invalid_request`, never FastAPI's 422 detail list) and the
+    503 `temporarily_unavailable` a push may answer."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                         routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    components["ErrorBody"] = ErrorBody.model_json_schema()
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            if responses.get("422", {}).get("description") == "Validation Error":
+                del responses["422"]
+            for status, response in responses.items():
+                if status[0] in "45":
+                    response["content"] = error
+            responses.setdefault("4XX", {"description": _ERRORS_4XX, "content": error})
+            if (method, path) == ("post", "/api/v1/sync/push"):
+                responses["503"] = {"description": "temporarily_unavailable", "content": error}
+    app.openapi_schema = schema
+    return schema
+
+
+_ERRORS_4XX = ("`{code, message, …}`: e.g. 400 invalid_request, 401 not_authenticated / "
+               "token_expired, 403 forbidden / password_change_required, 404 not_found, "
+               "413 payload_too_large, 426 unsupported_protocol")
 
 
 def _libpq_conninfo(db: Database) -> str:

@@ -191,5 +191,6 @@ def block_visitor(body: BlockRequest, principal: PrincipalDep, state: StateDep) 
     with state.db.write() as session:
         session.add(m.VisitorBlock(id=block_id, company_id=principal.company_id, kind=body.kind,
                                    value=body.value, reason=body.reason))
-        auth.audit(session, "visitor_blocked", actor_id=principal.agent_id, kind=body.kind)
+        auth.audit(session, "visitor_blocked", actor_id=principal.agent_id,
+                   block_kind=body.kind)
     return {"id": block_id}

@@ -12,6 +12,7 @@ from server import models as m
 from server.changes import to_wire
 from server.deps import PrincipalDep, StateDep
 from server.errors import ApiError
+from server.routes.visitor import MAX_SEQ
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["history"])
 
@@ -22,7 +23,7 @@ def history(
     conversation_id: str,
     principal: PrincipalDep,
     state: StateDep,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> MessagePage:
     with state.db.read() as session:

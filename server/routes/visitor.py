@@ -24,6 +24,9 @@ from server.state import ServerState
 
 router = APIRouter(prefix="/api/v1/visitor", tags=["visitor"])
 
+# Sequence numbers fit a database BIGINT and a JavaScript number; a larger one is 400, not 500.
+MAX_SEQ = 2**53 - 1
+
 
 class Ok(BaseModel):
     ok: bool = True
@@ -63,7 +66,7 @@ def send(body: VisitorMessageRequest, state: StateDep,
             summary="Messages after a sequence number; with wait>0 a long-poll")
 async def receive(
     state: StateDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0.0,
     authorization: Annotated[str | None, Header()] = None,
 ) -> VisitorState:
