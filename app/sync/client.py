@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -261,7 +262,14 @@ def _read_body(response: requests.Response, deadline: float) -> bytes:
 
 def _decode(response: requests.Response) -> Any:
     try:
-        body = response.json()
+        # JSON on the wire is UTF-8 (RFC 8259). requests would guess another codec for bytes
+        # that are not, and hand back mojibake that parses: a customer's words garbled into
+        # the cache with no error at all.
+        body = json.loads(response.content.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        if response.status_code >= 500:
+            raise ServerError(response.status_code) from exc
+        raise ProtocolError(f"HTTP {response.status_code} answer is not valid UTF-8") from exc
     except ValueError:
         body = None
     if response.status_code >= 500:

@@ -92,6 +92,7 @@ def test_a_misbehaving_server_is_reported_and_nothing_is_lost(
         sent = []
         for mode, state, error in (("html", "degraded", "protocol"),
                                    ("garbage", "degraded", "protocol"),
+                                   ("badutf8", "degraded", "protocol"),
                                    ("error500", "degraded", "server"),
                                    ("hang", "offline", "network")):
             proxy.mode = mode

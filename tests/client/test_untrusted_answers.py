@@ -82,3 +82,15 @@ def test_a_server_dripping_its_answer_is_given_up_on_not_waited_for(
         client.health()
     proxy.mode = "pass"
     assert client.health()["protocol_version"]
+
+
+def test_an_answer_that_is_not_utf8_is_refused_not_guessed_into_mojibake(
+    server: ServerProcess, proxy: BadProxy
+) -> None:
+    """requests would decode it with a guessed codec and the garbled text would parse."""
+    client = ApiClient(proxy.url, read_timeout=5)
+    proxy.mode = "badutf8"
+    with pytest.raises(ProtocolError, match="not valid UTF-8"):
+        client.health()
+    proxy.mode = "pass"
+    assert client.health()["status"] == "ok"

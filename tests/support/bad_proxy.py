@@ -12,7 +12,8 @@ import requests
 class BadProxy:
     """mode: pass | html | garbage | error500 | hang | redirect (307 to `redirect_to`) |
     lose (forwards, the server commits, then the connection closes without an answer) |
-    drip (forwards, then sends the answer one byte every `drip_s` seconds)"""
+    drip (forwards, then sends the answer one byte every `drip_s` seconds) |
+    badutf8 (forwards, then breaks the answer's UTF-8: a stray 0xFF byte in its first key)"""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
@@ -76,6 +77,10 @@ class BadProxy:
                     return None
                 if mode == "drip":
                     return self._drip(upstream.status_code, upstream.content)
+                if mode == "badutf8":
+                    return self._answer(upstream.status_code,
+                                        upstream.content.replace(b'"', b'"\xff', 1),
+                                        "application/json")
                 return self._answer(upstream.status_code, upstream.content,
                                     upstream.headers.get("Content-Type", "application/json"))
 
