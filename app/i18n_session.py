@@ -76,4 +76,34 @@ SESSION_TEXT: dict[str, tuple[str, str]] = {
     "session.cache_damaged.truncated": ("文件被截断", "the file was cut off"),
     "session.cache_damaged.not_sqlite": ("文件已不是数据库", "the file is no longer a database"),
     "session.cache_damaged.malformed": ("数据库结构损坏", "the database structure is broken"),
+    "session.cache_key_lost.body": (
+        "本机系统钥匙串里已没有本地缓存的密钥（钥匙串被重置，或换了系统账户），加密的缓存无法再"
+        "读取。它已移到 {folder}，并从服务器重新同步。其中尚未发到服务器的回复和操作无法恢复："
+        "请确认最近发出的回复顾客已收到。",
+        "The key of this computer's local cache is no longer in the system keyring (the "
+        "keyring was reset, or this is another system account), so the encrypted cache cannot "
+        "be read. It was moved to {folder} and is being synced again from the server. Replies "
+        "and actions not yet sent to the server cannot be recovered: check that your latest "
+        "replies reached the customer."),
+    "selftest.db_ok_encrypted": (
+        "{checked} 个本地缓存通过完整性检查；{encrypted} 个已加密（H11.3），登录时检查",
+        "{checked} cache(s) pass the integrity check; {encrypted} encrypted (H11.3), checked "
+        "at sign-in"),
+    "session.volatile.login": (
+        "本机没有安全的系统钥匙串：无法保存登录状态，本地缓存也不会保留（退出即删除，断网时"
+        "未发出的回复在退出后会丢失）。",
+        "No secure system keyring here: sign-in cannot be remembered and the local cache is "
+        "not kept (deleted at exit; replies not sent while offline are lost when you exit)."),
+    "session.volatile.title": ("本地缓存不会保存", "Local cache is not kept"),
+    "session.volatile.body": (
+        "本机没有可用的安全系统钥匙串，客服台无法保护存放在本机的聊天记录和顾客资料，因此不在"
+        "磁盘上保留它们：本次的缓存只在运行期间使用（加密，密钥只在内存中），退出时删除。"
+        "断网时未发出的回复在退出或重启后会丢失；每次登录都要从服务器重新同步。"
+        "请联系 IT 启用系统钥匙串（Windows 凭据管理器、GNOME 密钥环或 KWallet）。",
+        "This computer has no usable secure system keyring, so KefuDesk cannot protect chat "
+        "records and customer details stored here and does not keep them on disk: this run's "
+        "cache is used only while it runs (encrypted, its key only in memory) and deleted at "
+        "exit. Replies not sent while offline are lost when you exit or restart; every sign-in "
+        "syncs again from the server. Ask IT to enable the system keyring (Windows Credential "
+        "Manager, GNOME Keyring or KWallet)."),
 }

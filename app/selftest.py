@@ -11,6 +11,7 @@ from typing import Literal
 
 from app.config import Config
 from app.i18n import Tr, problem_text
+from app.models.cipher import CacheKey, is_plaintext, new_secret
 from app.models.store import integrity_ok, open_store
 from app.services.connection import ServerProbe, probe_server
 from app.services.credentials import CredentialVault
@@ -92,17 +93,22 @@ def _data_dir(data_dir: Path) -> tuple[Status, str]:
 
 def _databases(tr: Tr, data_dir: Path) -> tuple[Status, str]:
     caches = sorted((data_dir / "profiles").glob("*/cache.db"))
-    for path in caches:
+    plain = [path for path in caches if is_plaintext(path)]  # encrypted: checked at sign-in
+    for path in plain:
         store = open_store(path, exclusive=False)
         try:
             if not integrity_ok(store):
                 return "fail", tr("selftest.db_corrupt", path=str(path))
         finally:
             store.close()
+    if len(plain) < len(caches):
+        return "ok", tr("selftest.db_ok_encrypted", checked=len(plain),
+                        encrypted=len(caches) - len(plain))
     if caches:
         return "ok", tr("selftest.db_ok", count=len(caches))
-    with tempfile.TemporaryDirectory() as tmp:  # a fresh machine: a cache can be created
-        store = open_store(Path(tmp) / "probe.db")
+    with tempfile.TemporaryDirectory() as tmp:  # a fresh machine: an encrypted cache works
+        store = open_store(Path(tmp) / "probe.db",
+                           key=CacheKey(new_secret(), new=True, kept=True))
         ok = integrity_ok(store)
         store.close()
     return ("ok", tr("selftest.db_new")) if ok else ("fail", tr("selftest.db_new_failed"))

@@ -1,4 +1,5 @@
-"""A damaged cache file: detected before opening, set aside, its unsent intents salvaged."""
+"""A damaged or undecryptable cache file: detected before opening, set aside, its unsent intents
+salvaged where they can be read."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ import datetime as dt
 import json
 import logging
 import shutil
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.models.cipher import CacheKey, DatabaseError, connect, is_plaintext, opens
+
 log = logging.getLogger(__name__)
 
-_HEADER = b"SQLite format 3\x00"
 UNSENT_FILE = "unsent.json"
 """Written beside the set-aside files: every salvaged intent, for IT if re-queuing fails."""
 
@@ -30,7 +31,8 @@ class CacheRecovery:
     """What happened to a damaged cache; the new one is rebuilt from the server."""
 
     reason: str
-    """truncated | not_sqlite | malformed"""
+    """truncated | not_sqlite | malformed | key_lost (the keyring no longer holds the key the
+    file was encrypted with: nothing in it, the unsent outbox included, can be read)"""
     folder: Path
     """Where the damaged files went (kept for IT, inside the profile folder)."""
     salvaged: tuple[SalvagedIntent, ...]
@@ -39,30 +41,29 @@ class CacheRecovery:
     """The damaged file's outbox could not be read at all."""
 
 
-def damage(path: Path, *, known_profile: bool) -> str | None:
+def damage(path: Path, *, known_profile: bool, key: CacheKey | None = None) -> str | None:
     """Why the cache at `path` cannot be used, or None. A missing file is a new cache; an
-    empty one is too unless this profile ran before (`known_profile`): then it was cut off."""
+    empty one is too unless this profile ran before (`known_profile`): then it was cut off.
+    With a `key`, a plaintext file is a cache from before encryption (usable: it is converted)."""
     if not path.exists():
         return None
     size = path.stat().st_size
     if size == 0:
         return "truncated" if known_profile else None
-    with path.open("rb") as handle:
-        if handle.read(len(_HEADER)) != _HEADER:
-            return "not_sqlite"
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-        try:
-            verdict = conn.execute("PRAGMA quick_check").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        return "malformed"
-    return None if verdict is not None and verdict[0] == "ok" else "malformed"
+    if is_plaintext(path):
+        return None if opens(path, None) == "ok" else "malformed"
+    if key is None:
+        return "not_sqlite"
+    if key.new:
+        return "key_lost"
+    verdict = opens(path, key.secret)
+    return {"ok": None, "unreadable": "not_sqlite"}.get(verdict, verdict)
 
 
-def set_aside(path: Path, reason: str) -> CacheRecovery:
-    """Moves the cache and its WAL/SHM into damaged-<time>/ and salvages what it can."""
+def set_aside(path: Path, reason: str, key: CacheKey | None = None) -> CacheRecovery:
+    """Moves the cache and its WAL/SHM into damaged-<time>/ and salvages what it can. The
+    salvaged intents are also written to unsent.json, but only for a cache kept in plaintext:
+    an encrypted one's intents are re-queued into the new encrypted cache, never a plain file."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder = path.parent / f"damaged-{stamp}"
     folder.mkdir()
@@ -70,28 +71,34 @@ def set_aside(path: Path, reason: str) -> CacheRecovery:
         source = path.with_name(path.name + suffix)
         if source.exists():
             shutil.move(str(source), str(folder / source.name))
-    salvaged, failed = _salvage(folder / path.name)
-    (folder / UNSENT_FILE).write_text(json.dumps(
-        [{"name": s.name, "args": s.args, "created_at": s.created_at} for s in salvaged],
-        ensure_ascii=False, indent=1), encoding="utf-8")
-    log.error("cache damaged (%s): set aside in %s, %d unsent intents salvaged%s", reason,
+    damaged = folder / path.name
+    if reason == "key_lost":
+        salvaged, failed = [], False
+    else:
+        secret = key.secret if key is not None and not is_plaintext(damaged) else None
+        salvaged, failed = _salvage(damaged, secret)
+    if key is None:
+        (folder / UNSENT_FILE).write_text(json.dumps(
+            [{"name": s.name, "args": s.args, "created_at": s.created_at} for s in salvaged],
+            ensure_ascii=False, indent=1), encoding="utf-8")
+    log.error("cache unusable (%s): set aside in %s, %d unsent intents salvaged%s", reason,
               folder.name, len(salvaged), ", outbox unreadable" if failed else "")
     return CacheRecovery(reason, folder, tuple(salvaged), failed)
 
 
-def _salvage(damaged: Path) -> tuple[list[SalvagedIntent], bool]:
+def _salvage(damaged: Path, secret: bytes | None) -> tuple[list[SalvagedIntent], bool]:
     """The outbox rows not refused by the server, row by row so one bad page loses little."""
     if not damaged.exists() or damaged.stat().st_size == 0:
         return [], False
     try:
-        conn = sqlite3.connect(f"file:{damaged}?mode=ro", uri=True, timeout=30)
-    except sqlite3.DatabaseError:
+        conn = connect(damaged, secret, read_only=True)
+    except DatabaseError:
         return [], True
     found: list[SalvagedIntent] = []
     try:
         seqs = [row[0] for row in conn.execute(
             "SELECT seq FROM outbox WHERE state != 'rejected' ORDER BY seq")]
-    except sqlite3.DatabaseError:
+    except DatabaseError:
         conn.close()
         return [], True
     failed = False
@@ -100,7 +107,7 @@ def _salvage(damaged: Path) -> tuple[list[SalvagedIntent], bool]:
             row = conn.execute("SELECT name, args, created_at FROM outbox WHERE seq = ?",
                                (seq,)).fetchone()
             found.append(SalvagedIntent(str(row[0]), json.loads(row[1]), str(row[2])))
-        except (sqlite3.DatabaseError, ValueError, TypeError):
+        except (DatabaseError, ValueError, TypeError):
             failed = True
     conn.close()
     return found, failed

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -17,8 +16,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
+from app.models import cipher
 from app.models.board_index import add_board_index
+from app.models.cipher import CacheKey
 from app.models.listing_index import add_listing_index
 from app.models.record_index import add_record_indexes
 from app.models.recovery import CacheRecovery, damage, set_aside
@@ -49,8 +51,10 @@ class Checkpointer:
     """Copies the WAL back into the database from its own connection (PASSIVE: it never
     blocks the writer or readers), so no commit on the DB thread pays for a checkpoint."""
 
-    def __init__(self, path: Path, *, every_s: float = 2.0, wal_bytes: int = 8 << 20) -> None:
+    def __init__(self, path: Path, secret: bytes | None, *, every_s: float = 2.0,
+                 wal_bytes: int = 8 << 20) -> None:
         self.path = path
+        self._secret = secret
         self.every_s = every_s
         self.wal_bytes = wal_bytes
         self._stop = threading.Event()
@@ -72,9 +76,12 @@ class Checkpointer:
 
     def checkpoint(self) -> None:
         try:
-            with sqlite3.connect(self.path, timeout=1) as conn:
+            conn = cipher.connect(self.path, self._secret, timeout=1)
+            try:
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error as exc:
+            finally:
+                conn.close()
+        except cipher.dbapi.Error as exc:
             log.info("checkpoint skipped: %s", exc)
 
     def stop(self) -> None:
@@ -92,6 +99,10 @@ class Store:
     _checkpointer: Checkpointer | None = None
     recovery: CacheRecovery | None = None
     """Set when the file found at start was damaged and set aside (rebuilt from the server)."""
+    encrypted: bool = False
+    """The file is encrypted (H11.3); False only for tools and tests that open plain files."""
+    volatile: bool = False
+    """No keyring holds the key: the file is deleted at close and cannot outlive this run."""
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -119,24 +130,45 @@ class Store:
             self._checkpointer.stop()
             self._checkpointer = None
         self.engine.dispose()
+        if self.volatile:
+            cipher.remove_files(self.path)
         if self._lock is not None:
             self._lock.close()
             self._lock = None
 
 
-def open_store(path: Path, *, exclusive: bool = True) -> Store:
-    """Opens (creating or migrating) the cache at `path`; refuses a second app instance."""
+def open_store(path: Path, *, exclusive: bool = True, key: CacheKey | None = None) -> Store:
+    """Opens (creating or migrating) the cache at `path`; refuses a second app instance. With a
+    `key` the file is encrypted (a plaintext one from an earlier release is converted first);
+    a key no keyring keeps makes a volatile cache: any file left by a crashed run is deleted
+    (it is unreadable without that run's key) and this one goes at close."""
     path.parent.mkdir(parents=True, exist_ok=True)
     known_profile = path.with_suffix(".lock").exists()
     lock = _take_lock(path.with_suffix(".lock")) if exclusive else None
-    reason = damage(path, known_profile=known_profile) if exclusive else None
-    recovery = set_aside(path, reason) if reason is not None else None
-    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False,
-                                                              "timeout": 30})
+    volatile = key is not None and not key.kept
+    if volatile:
+        cipher.remove_files(path)
+    recovery = _recover(path, known_profile, key) if exclusive and not volatile else None
+    secret = key.secret if key is not None else None
+    engine = create_engine("sqlite://", module=cipher.dbapi, poolclass=QueuePool,
+                           creator=lambda: cipher.connect(path, secret))
     _configure(engine)
     migrate(engine)
     return Store(engine, path, sessionmaker(engine, expire_on_commit=False), lock,
-                 Checkpointer(path) if exclusive else None, recovery)
+                 Checkpointer(path, secret) if exclusive else None, recovery,
+                 encrypted=key is not None, volatile=volatile)
+
+
+def _recover(path: Path, known_profile: bool, key: CacheKey | None) -> CacheRecovery | None:
+    """A cache that cannot be used is set aside; a usable plaintext one is encrypted now."""
+    if key is not None:
+        cipher.finish_interrupted(path)
+    reason = damage(path, known_profile=known_profile, key=key)
+    if reason is not None:
+        return set_aside(path, reason, key)
+    if key is not None and cipher.is_plaintext(path):
+        cipher.encrypt_in_place(path, key.secret)
+    return None
 
 
 def _configure(engine: Engine) -> None:

@@ -1,4 +1,5 @@
-"""The refresh token in the OS keyring (H1.9 auto-login); never a password, never a file."""
+"""The OS keyring: the refresh token (H1.9 auto-login) and each profile's cache key (H11.3);
+never a password, never a file."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ import keyring
 import keyring.backend
 import keyring.errors
 
+from app.models.cipher import KEY_BYTES, CacheKey, new_secret
+
 log = logging.getLogger(__name__)
 
 SERVICE = "KefuDesk"
+CACHE_SERVICE = "KefuDesk cache key"
+"""The local cache's encryption keys: a service of their own, so no token code touches them."""
 
 # Backends that are no keyring at all, or that write secrets in plain text (keyrings.alt).
 _REFUSED_MODULES = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
@@ -77,15 +82,38 @@ class CredentialVault:
             log.warning("keyring unreadable: %s", type(exc).__name__)
             return None
 
-    def delete(self, server_url: str, account: str) -> None:
+    def delete(self, server_url: str, account: str, service: str = SERVICE) -> None:
+        """Removes the entry (the refresh token, or with CACHE_SERVICE the cache key)."""
         if not self.state().usable:
             return
         try:
-            self.backend.delete_password(SERVICE, self._user(server_url, account))
+            self.backend.delete_password(service, self._user(server_url, account))
         except keyring.errors.PasswordDeleteError:
             pass
-        except keyring.errors.KeyringError as exc:
+        except Exception as exc:  # keyring and D-Bus errors: the entry stays, the app goes on
             log.warning("keyring entry not removed: %s", type(exc).__name__)
+
+    def cache_key(self, server_url: str, account: str) -> CacheKey:
+        """This profile's cache key from the keyring, made and stored there on first use. With
+        no usable keyring (or one that fails now) a key for this run only: the cache cannot
+        outlive it, and an existing encrypted cache is left untouched for a later run."""
+        if not self.state().usable:
+            return CacheKey(new_secret(), new=True, kept=False)
+        user = self._user(server_url, account)
+        try:
+            stored = self.backend.get_password(CACHE_SERVICE, user)
+            secret = _secret(stored)
+            if secret is not None:
+                return CacheKey(secret, new=False, kept=True)
+            if stored:
+                log.error("the cache key in the keyring is not a key; a new one replaces it")
+            secret = new_secret()
+            self.backend.set_password(CACHE_SERVICE, user, secret.hex())
+            return CacheKey(secret, new=True, kept=True)
+        except Exception as exc:  # keyring and D-Bus errors alike: this run keeps no cache
+            log.warning("cache key not in the keyring: %s", type(exc).__name__)
+            return CacheKey(new_secret(), new=True, kept=False)
+
 
     def choose(self, server_url: str, account: str, remember: bool) -> None:
         """The agent's choice for this run (H1.9): off refuses every later save of this entry,
@@ -122,3 +150,11 @@ class CredentialVault:
         except Exception as exc:  # D-Bus and secretstorage errors: the named entries still go
             log.warning("keyring entries not listed: %s", type(exc).__name__)
             return []
+
+
+def _secret(stored: str | None) -> bytes | None:
+    try:
+        secret = bytes.fromhex(stored or "")
+    except ValueError:
+        return None
+    return secret if len(secret) == KEY_BYTES else None

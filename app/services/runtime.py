@@ -12,6 +12,7 @@ from app.models.recovery import CacheRecovery
 from app.models.store import Store, open_store, profile_dir
 from app.services.auth import AuthService, SignedIn
 from app.services.chat import ChatService
+from app.services.credentials import CACHE_SERVICE, CredentialVault
 from app.sync import outbox
 from app.sync.apply import Applied
 from app.sync.auth import TokenKeeper
@@ -31,11 +32,18 @@ class Runtime:
     engine: SyncEngine
     chat: ChatService
     keeper: TokenKeeper
+    vault: CredentialVault | None = None
+    """Holds the cache's key; it drops the key when the profile is wiped."""
 
     @property
     def recovery(self) -> CacheRecovery | None:
         """The damaged cache found at sign-in, set aside and rebuilt (None normally)."""
         return self.store.recovery
+
+    @property
+    def volatile(self) -> bool:
+        """No keyring: the cache is deleted at exit, so unsent work does not survive a restart."""
+        return self.store.volatile
 
     def unsent(self) -> int:
         """Intents this desk has not got onto the server: waiting, or refused by it."""
@@ -65,6 +73,8 @@ class Runtime:
         if folder.exists():
             log.error("shared computer: the profile folder could not be deleted completely")
             return False
+        if self.vault is not None:
+            self.vault.delete(self.signed_in.server_url, self.signed_in.account, CACHE_SERVICE)
         return True
 
 
@@ -80,9 +90,14 @@ def open_runtime(
     long_poll_wait: float = 25.0,
     read_timeout: float = 30.0,
 ) -> Runtime:
-    """Opens this account's cache (refusing a second instance) and starts syncing."""
-    path = profile_dir(data_root, signed_in.server_url, signed_in.account) / "cache.db"
-    store = open_store(path)
+    """Opens this account's cache (refusing a second instance), encrypted under the key the
+    keyring keeps for it (H11.3), and starts syncing. Without a keyring the key lives in this
+    process only: the cache is `volatile.db`, deleted at exit, and `cache.db` stays as it is."""
+    folder = profile_dir(data_root, signed_in.server_url, signed_in.account)
+    key = auth.vault.cache_key(signed_in.server_url, signed_in.account)
+    store = open_store(folder / ("cache.db" if key.kept else "volatile.db"), key=key)
+    if store.volatile:
+        log.warning("no keyring: the local cache is kept for this run only")
     if store.recovery is not None and store.recovery.salvaged:
         with store.write() as session:  # the damaged cache's unsent work goes out again
             for intent in store.recovery.salvaged:
@@ -104,4 +119,4 @@ def open_runtime(
                         submit_db=workers.submit_db)
     chat = ChatService(store, agent_id=signed_in.agent.id, poke=engine.poke)
     engine.start()
-    return Runtime(signed_in, store, engine, chat, keeper)
+    return Runtime(signed_in, store, engine, chat, keeper, auth.vault)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from app.models.cipher import Connection
 from app.models.store import SEARCH_SLOTS, Store
 from kefu_protocol.wire import MAX_SEARCH_LIMIT, MessageSearchPage
 
@@ -102,7 +102,7 @@ def snippet(text: str, start: int, length: int, width: int = SNIPPET_CHARS) -> t
     return f"{prefix}{flat[lead:lead + width]}{suffix}", start - lead + len(prefix)
 
 
-def tag_tree(conn: sqlite3.Connection, tag_id: str) -> list[str]:
+def tag_tree(conn: Connection, tag_id: str) -> list[str]:
     """The tag and every tag below it (the library has three levels, H4.3)."""
     children: dict[str, list[str]] = {}
     for rid, parent in conn.execute(
@@ -275,7 +275,7 @@ SMALL_SET = 1000
 """A filter whose conversations (or customers) number at most this is collected up front."""
 
 
-def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan | None:
+def _plan(conn: Connection, query: SearchQuery) -> _Plan | None:
     """The filters as SQL; None when nothing can match. Each filter is a per-row check
     (cheap index lookups as the index is walked); a filter known to allow only a few
     conversations also names them, and with few enough messages behind them the search reads
@@ -322,12 +322,12 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan | None:
     return plan
 
 
-def _count(conn: sqlite3.Connection, sql: str, params: dict[str, Any], cap: int) -> int:
+def _count(conn: Connection, sql: str, params: dict[str, Any], cap: int) -> int:
     """How many rows `sql` gives, counting no further than `cap`."""
     return int(conn.execute(f"SELECT count(*) FROM ({sql} LIMIT {cap})", params).fetchone()[0])
 
 
-def _at_most(conn: sqlite3.Connection, sql: str, params: dict[str, Any], n: int) -> bool:
+def _at_most(conn: Connection, sql: str, params: dict[str, Any], n: int) -> bool:
     return _count(conn, sql, params, n + 1) <= n
 
 
@@ -345,7 +345,7 @@ def _range(plan: _Plan, column: str) -> tuple[list[str], dict[str, Any]]:
     return where, params
 
 
-def _fts(conn: sqlite3.Connection, plan: _Plan, match: str, limit: int,
+def _fts(conn: Connection, plan: _Plan, match: str, limit: int,
          hi: int | None = None) -> list[tuple[Any, ...]]:
     """The trigram index in its own (time) order: stops after `limit` rows pass the filters.
     `hi`: only keys below it."""
@@ -361,7 +361,7 @@ def _fts(conn: sqlite3.Connection, plan: _Plan, match: str, limit: int,
         params).fetchall()
 
 
-def _latest(conn: sqlite3.Connection, plan: _Plan, limit: int) -> list[tuple[Any, ...]]:
+def _latest(conn: Connection, plan: _Plan, limit: int) -> list[tuple[Any, ...]]:
     """No text: the newest messages that pass the filters, through the time keys."""
     where, params = _range(plan, "s.key")
     params["limit"] = limit
@@ -370,7 +370,7 @@ def _latest(conn: sqlite3.Connection, plan: _Plan, limit: int) -> list[tuple[Any
         f"{_JOINS} {_where(where)} ORDER BY s.key DESC LIMIT :limit", params).fetchall()
 
 
-def _short(conn: sqlite3.Connection, plan: _Plan, needle: str,
+def _short(conn: Connection, plan: _Plan, needle: str,
            limit: int) -> list[tuple[Any, ...]]:
     """1-2 characters: without filters the newest RECENT_WINDOW messages are tested directly;
     the rest through the trigrams that begin with the text, from the index's vocabulary (the
@@ -405,7 +405,7 @@ def _short(conn: sqlite3.Connection, plan: _Plan, needle: str,
     return recent + _fts(conn, plan, match, limit - len(hits), hi=last)
 
 
-def _pending(conn: sqlite3.Connection, plan: _Plan, needle: str,
+def _pending(conn: Connection, plan: _Plan, needle: str,
              limit: int) -> list[tuple[Any, ...]]:
     """The newest messages not yet in the index (fewer than SEARCH_BATCH), tested directly."""
     where, params = _range(plan, "s.key")
@@ -427,7 +427,7 @@ def _merge(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]],
     return [merged[k] for k in sorted(merged, reverse=True)[:limit]]
 
 
-def _narrow(conn: sqlite3.Connection, plan: _Plan, needle: str,
+def _narrow(conn: Connection, plan: _Plan, needle: str,
             limit: int) -> list[tuple[Any, ...]]:
     """The few messages the filters allow: all read through the conversation index and tested
     in Python; the hits' details are read after."""
@@ -441,7 +441,7 @@ def _narrow(conn: sqlite3.Connection, plan: _Plan, needle: str,
     return _details(conn, found)
 
 
-def _details(conn: sqlite3.Connection, keys: list[int]) -> list[tuple[Any, ...]]:
+def _details(conn: Connection, keys: list[int]) -> list[tuple[Any, ...]]:
     """The result rows of these search keys, newest first."""
     if not keys:
         return []
@@ -472,10 +472,10 @@ def _needle(text: str) -> str:
     return text.replace("\x01", "").strip()
 
 
-def _sqlite(session: Any) -> sqlite3.Connection:
+def _sqlite(session: Any) -> Connection:
     """The session's DB-API connection (FTS5 and vocab tables need plain SQL)."""
     conn = session.connection().connection.driver_connection
-    assert isinstance(conn, sqlite3.Connection)
+    assert isinstance(conn, Connection)
     return conn
 
 

@@ -1,15 +1,18 @@
-"""Tells the agent that a damaged local cache was set aside and rebuilt, and what it kept."""
+"""Tells the agent that the local cache was set aside and rebuilt (damaged, or its key lost),
+and what it kept; or that without a keyring it is not kept at all (H11.3)."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.i18n import Tr
-from app.services.runtime import CacheRecovery
+from app.services.runtime import CacheRecovery, Runtime
 
 
 def recovery_text(tr: Tr, recovery: CacheRecovery) -> str:
     """One paragraph, plus a second when part of the unsent work could not be read back."""
+    if recovery.reason == "key_lost":
+        return tr("session.cache_key_lost.body", folder=str(recovery.folder))
     text = tr("session.cache_damaged.body", reason=tr(f"session.cache_damaged.{recovery.reason}"),
               folder=str(recovery.folder), count=len(recovery.salvaged))
     if recovery.salvage_failed:
@@ -17,10 +20,17 @@ def recovery_text(tr: Tr, recovery: CacheRecovery) -> str:
     return text
 
 
-def tell_cache_recovery(parent: QWidget, tr: Tr, recovery: CacheRecovery) -> QMessageBox:
-    """A non-blocking warning over the window; the desk works while it is open."""
-    box = QMessageBox(QMessageBox.Icon.Warning, tr("session.cache_damaged.title"),
-                      recovery_text(tr, recovery), QMessageBox.StandardButton.Ok, parent)
+def tell_cache_state(parent: QWidget, tr: Tr, runtime: Runtime) -> QMessageBox | None:
+    """A non-blocking warning over the window when the cache was rebuilt or is not kept (no
+    keyring); None when there is nothing to say. The desk works while it is open."""
+    if runtime.recovery is not None:
+        title, text = tr("session.cache_damaged.title"), recovery_text(tr, runtime.recovery)
+    elif runtime.volatile:
+        title, text = tr("session.volatile.title"), tr("session.volatile.body")
+    else:
+        return None
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
+                      parent)
     box.setObjectName("cacheRecovery")
     box.setModal(False)
     box.show()

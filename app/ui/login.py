@@ -99,7 +99,7 @@ class LoginWindow(QWidget):
         elif not options.auto_login_allowed:
             note = tr("login.auto_login_off")
         else:
-            note = tr("login.no_keyring") if not options.keyring_usable else ""
+            note = tr("session.volatile.login") if not options.keyring_usable else ""
         self.keyring_note = QLabel(note)
         self.keyring_note.setObjectName("hint")
         self.keyring_note.setWordWrap(True)

@@ -29,7 +29,7 @@ from app.services.workstation import workstation_for
 from app.sync.clock import ServerClock
 from app.ui.admin_desk import AdminDesk
 from app.ui.appearance import Appearance
-from app.ui.cache_notice import tell_cache_recovery
+from app.ui.cache_notice import tell_cache_state
 from app.ui.chat_panel import ChatPanel
 from app.ui.conversation_actions import ConversationActions
 from app.ui.conversation_list import ConversationListModel, make_conversation_view
@@ -162,11 +162,10 @@ class MainWindow(QMainWindow):
             self.alerts = WindowAlerts(self, self.prefs)
         self.chat.wire_phrases()
         self.cache_notice: QMessageBox | None = None
-        """The damaged-cache warning, shown once the window is up (None normally)."""
-        if runtime.recovery is not None:
-            recovery = runtime.recovery
-            QTimer.singleShot(0, self, lambda: setattr(
-                self, "cache_notice", tell_cache_recovery(self, tr, recovery)))
+        """The rebuilt-cache or no-keyring warning, shown once the window is up (None
+        normally)."""
+        QTimer.singleShot(0, self, lambda: setattr(
+            self, "cache_notice", tell_cache_state(self, tr, runtime)))
 
     # ---- assembly -------------------------------------------------------------------------
 

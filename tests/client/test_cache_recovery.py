@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from pathlib import Path
 
 import qasync
 
 from app.i18n import Tr
+from app.models import cipher
 from app.models.recovery import UNSENT_FILE
 from app.models.store import open_store, profile_dir
 from app.sync import outbox
 from app.ui.cache_notice import recovery_text
 from tests.support.api import VisitorClient
-from tests.support.client_side import Desk, eventually
+from tests.support.client_side import Desk, MemoryKeyring, eventually
 from tests.support.qt_async import App, aloop, run, until
 from tests.support.server_proc import ServerProcess
 from tests.support.world import PASSWORD, World
@@ -24,11 +24,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 __all__ = ["aloop"]
 
 
-def _break_an_index(path: Path) -> None:
+def _break_an_index(path: Path, secret: bytes | None = None) -> None:
     """Overwrites one index's root page: quick_check fails, the outbox's own pages survive."""
-    conn = sqlite3.connect(path)
+    conn = cipher.connect(path, secret)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
     root = conn.execute("SELECT rootpage FROM sqlite_master WHERE type = 'index' "
                         "AND tbl_name = 'conversation' ORDER BY name LIMIT 1").fetchone()[0]
     conn.close()
@@ -95,7 +95,8 @@ def test_after_the_rebuild_the_queued_reply_still_reaches_the_customer(
 ) -> None:
     company = world.company()
     agent = world.agent(company)
-    desk = Desk(server.url, tmp_path)
+    ring = MemoryKeyring()  # the OS keyring, which outlives each run of the app
+    desk = Desk(server.url, tmp_path, keyring_backend=ring)
     visitor = VisitorClient(server.url, "缓存损坏的顾客", company=company.domain)
     try:
         runtime = desk.sign_in(agent.account, PASSWORD)
@@ -107,12 +108,13 @@ def test_after_the_rebuild_the_queued_reply_still_reaches_the_customer(
             eventually(lambda: runtime.engine.status.pending == 1)
             desk.close()
             path = profile_dir(tmp_path, server.url, agent.account) / "cache.db"
-            _break_an_index(path)
+            _break_an_index(path, desk.vault.cache_key(server.url, agent.account).secret)
         finally:
             server.start()
-        desk = Desk(server.url, tmp_path)
+        desk = Desk(server.url, tmp_path, keyring_backend=ring)
         runtime = desk.sign_in(agent.account, PASSWORD)
-        assert runtime.recovery is not None and len(runtime.recovery.salvaged) == 1
+        assert runtime.recovery is not None and runtime.recovery.reason == "malformed"
+        assert len(runtime.recovery.salvaged) == 1
         eventually(lambda: runtime.engine.status.pending == 0, timeout=45)
         eventually(lambda: visitor.conversation_id in runtime.chat.conversation_ids())
         visitor.after = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.api import VisitorClient
-from tests.support.client_side import Desk, eventually
+from tests.support.client_side import KEYRING_FILE_ENV, Desk, MemoryKeyring, eventually
 from tests.support.server_proc import ServerProcess
 from tests.support.world import PASSWORD, World
 
@@ -24,13 +25,15 @@ def test_killed_client_delivers_each_message_exactly_once_after_restart(
     visitor = VisitorClient(server.url, "崩溃测试", company=company.domain)
     visitor.send("在吗？")
     text = f"崩溃前发出的回复（{stage}）"
+    keyring_file = tmp_path / "keyring.json"  # the OS keyring outlives the killed process
     crashed = subprocess.run(
         [sys.executable, "-m", "tests.support.client_proc", server.url, agent.account, PASSWORD,
          str(tmp_path), visitor.conversation_id, text, stage],
         capture_output=True, text=True, timeout=90,
+        env={**os.environ, KEYRING_FILE_ENV: str(keyring_file)},
     )
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
-    desk = Desk(server.url, tmp_path)
+    desk = Desk(server.url, tmp_path, keyring_backend=MemoryKeyring(keyring_file))
     try:
         runtime = desk.sign_in(agent.account, PASSWORD)  # the same profile, same outbox
         eventually(lambda: runtime.engine.status.pending == 0, timeout=30)

@@ -24,7 +24,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from app.policy import Policy
-from app.services.credentials import SERVICE
+from app.services.credentials import CACHE_SERVICE, SERVICE
 from server import models as m
 from tests.conftest import IN_CI
 from tests.support.api import VisitorClient
@@ -113,8 +113,8 @@ def test_shared_desk_exit_leaves_no_trace_in_files_or_the_keyring(
     assert replies == ["已登记，今天安排发货"]
 
 
-def _secret_tool_entries() -> str:
-    found = subprocess.run(["secret-tool", "search", "--all", "service", SERVICE],
+def _secret_tool_entries(service: str = SERVICE) -> str:
+    found = subprocess.run(["secret-tool", "search", "--all", "service", service],
                            capture_output=True, text=True, timeout=30)
     return found.stdout + found.stderr
 
@@ -161,13 +161,15 @@ def child(url: str, account: str, password: str, data_root: str, nickname: str, 
                    "refresh token": runtime.keeper.refresh_token.encode(),
                    "stale token": STALE_TOKEN.encode(), "password": password.encode()}
         before = files_containing(root, needles)
-        # Negative control: while the session is open the scan finds what the wipe must take.
-        assert any(f.startswith("profiles") for f in before["nickname"]), before
-        assert any(f.startswith("profiles") for f in before["masked phone"]), before
+        # Negative control: while the session is open the scan finds what the wipe must take
+        # (the cache is encrypted, H11.3: its key is in the keyring, no name is in its bytes).
+        assert runtime.store.path.exists() and runtime.store.encrypted
+        assert not any(f.startswith("profiles") for f in before.get("nickname", [])), before
         assert any(f.startswith("logs") for f in before["nickname"]), before
-        assert not any(f.startswith("logs") for f in before["phone"]), "logs redact (H11.3)"
+        assert not any(f.startswith("logs") for f in before.get("phone", [])), "logs redact"
         assert not {"access token", "refresh token", "password", "stale token"} & set(before)
         assert _secret_tool_entries().count(account) >= 2, "the keyring control is missing"
+        assert account in _secret_tool_entries(CACHE_SERVICE), "the cache key is missing"
         window.close()  # 退出 on a shared desk: flush, wipe, then the window closes
         await until(lambda: ended == ["exit"], timeout=30)
         assert not window.isVisible() and app.flow.runtime is None
@@ -183,6 +185,7 @@ def child(url: str, account: str, password: str, data_root: str, nickname: str, 
             assert backend.get_password(SERVICE, f"{server}|{account}") is None
         entries = _secret_tool_entries()
         assert account not in entries and "KefuDesk" not in entries, entries
+        assert account not in _secret_tool_entries(CACHE_SERVICE), "the cache key stayed"
     finally:
         app.close()
         loop.close()

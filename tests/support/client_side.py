@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,24 +18,39 @@ from app.sync.apply import Applied
 from app.sync.engine import SyncStatus
 from app.workers import Workers
 
+KEYRING_FILE_ENV = "KEFU_TEST_KEYRING_FILE"
+
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
-    """Unit tests only: the real Secret Service is tested separately."""
+    """Unit tests only: the real Secret Service is tested separately. With a `path` (or the
+    KEFU_TEST_KEYRING_FILE variable, for a client process) the entries are also written to a
+    file, so a client killed in a test and the one started after it share the OS keyring's
+    role: the cache key outlives the process."""
 
     priority = 1  # type: ignore[assignment]
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path | None = None) -> None:
         super().__init__()
+        named = path or os.environ.get(KEYRING_FILE_ENV)
+        self.path = Path(named) if named else None
         self.items: dict[tuple[str, str], str] = {}
+        if self.path is not None and self.path.exists():
+            self.items = {(s, u): p for s, u, p in json.loads(self.path.read_text())}
 
     def get_password(self, service: str, username: str) -> str | None:
         return self.items.get((service, username))
 
     def set_password(self, service: str, username: str, password: str) -> None:
         self.items[(service, username)] = password
+        self._save()
 
     def delete_password(self, service: str, username: str) -> None:
         self.items.pop((service, username), None)
+        self._save()
+
+    def _save(self) -> None:
+        if self.path is not None:
+            self.path.write_text(json.dumps([[s, u, p] for (s, u), p in self.items.items()]))
 
 
 class Desk:
