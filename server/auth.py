@@ -197,11 +197,22 @@ def refresh(session: Session, settings: Settings, *, refresh_token: str) -> Issu
             reused.revoked_at = now
             audit(session, "refresh_reuse_revoked", agent_id=reused.agent_id)
             raise ApiError("invalid_refresh_token")
+        _refuse_if_disabled(session, reused, now)
         # The window stays anchored at the rotation: retries do not extend it.
         return _rotate(reused, reused.access_expires_at, now, retry=True)
     if auth.revoked_at is not None or auth.refresh_expires_at <= now:
         raise ApiError("invalid_refresh_token")
+    _refuse_if_disabled(session, auth, now)
     return _rotate(auth, now + dt.timedelta(seconds=settings.access_ttl_s), now, retry=False)
+
+
+def _refuse_if_disabled(session: Session, auth: m.AuthSession, now: dt.datetime) -> None:
+    """A disabled (or deleted) account's sessions end at their next refresh, not only at the
+    next call: no new pair is issued and the session is revoked."""
+    agent = session.get(m.Agent, auth.agent_id)
+    if agent is None or agent.disabled:
+        auth.revoked_at = now
+        raise ApiError("invalid_refresh_token")
 
 
 def _rotate(auth: m.AuthSession, expires_at: dt.datetime, now: dt.datetime, *,

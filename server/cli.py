@@ -13,7 +13,7 @@ import platformdirs
 from server.db import Database, open_database
 from server.migrate import new_epoch, upgrade
 from server.shop_rows import KINDS
-from server.state import Settings
+from server.state import Settings, token_lifetimes
 
 log = logging.getLogger("server")
 
@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(database_url=db.url, demo=args.demo,
                         poll_recheck_s=float(recheck) if recheck else None,
                         timezone=os.environ.get("KEFU_TIMEZONE", "Asia/Shanghai"),
-                        **({"transfer_undo_s": float(undo)} if undo else {}))
+                        **({"transfer_undo_s": float(undo)} if undo else {}),
+                        **token_lifetimes(os.environ))
     app = create_app(settings, db)
     log.info("serving on http://%s:%s (database: %s)", args.host, args.port, db.kind)
     # Long-polls end within a few seconds of SIGTERM instead of holding shutdown for a minute.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -34,6 +34,16 @@ class Settings:
     demo: bool = False
     # Shift times (H13.1) are wall-clock times in the company's zone (IANA name).
     timezone: str = "Asia/Shanghai"
+
+
+# Environment overrides of the token lifetimes (seconds), e.g. short ones for expiry tests.
+_TOKEN_ENV = {"KEFU_ACCESS_TTL_S": "access_ttl_s", "KEFU_REFRESH_TTL_S": "refresh_ttl_s",
+              "KEFU_REFRESH_RETRY_S": "refresh_retry_s"}
+
+
+def token_lifetimes(environ: Mapping[str, str]) -> dict[str, int]:
+    """The Settings fields set by KEFU_ACCESS_TTL_S, KEFU_REFRESH_TTL_S, KEFU_REFRESH_RETRY_S."""
+    return {name: int(environ[key]) for key, name in _TOKEN_ENV.items() if environ.get(key)}
 
 
 @dataclass
