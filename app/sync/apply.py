@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, text, update
 from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from app.models.tables import Conflict, Conversation, Customer, Message, Outbox, Record
@@ -28,6 +29,7 @@ class Applied:
     acked: int = 0
     rejected: int = 0
     notices: int = 0
+    skipped: int = 0  # feed rows this client could not store, kept in `conflict` (bad_feed_row)
 
     def merge(self, other: Applied) -> None:
         self.conversations |= other.conversations
@@ -38,6 +40,7 @@ class Applied:
         self.acked += other.acked
         self.rejected += other.rejected
         self.notices += other.notices
+        self.skipped += other.skipped
 
 
 _CONVERSATION_COLUMNS = (
@@ -73,6 +76,34 @@ def _conversation_row(data: dict[str, Any]) -> dict[str, Any]:
     row["version"] = int(row["version"] or 1)
     row["data"] = data
     return row
+
+
+BAD_FEED_ROW = "bad_feed_row"
+_BAD_DATA = (IntegrityError, StatementError, KeyError, TypeError, ValueError)
+"""A row that cannot be stored whatever the retry; a locked or full disk is not among them."""
+
+
+def apply_page(session: Session, changes: list[Change], *, client_id: str) -> Applied:
+    """Applies a page; if a row of it cannot be stored, applies the others one by one and keeps
+    each unusable row (whole, with the error) as a `bad_feed_row` conflict instead of retrying
+    the same cursor for ever. A local failure (disk, lock) still raises: the page is pulled
+    again."""
+    try:
+        with session.begin_nested():
+            return apply_changes(session, changes, client_id=client_id)
+    except _BAD_DATA:
+        pass
+    applied = Applied()
+    for change in changes:
+        try:
+            with session.begin_nested():
+                applied.merge(apply_changes(session, [change], client_id=client_id))
+        except _BAD_DATA as exc:
+            session.add(Conflict(kind=BAD_FEED_ROW, entity_id=f"{change.entity}:{change.id}"[:120],
+                                 data={"change": change.model_dump(mode="json"),
+                                       "error": type(exc).__name__}, created_at=_now()))
+            applied.skipped += 1
+    return applied
 
 
 def apply_changes(session: Session, changes: list[Change], *, client_id: str) -> Applied:

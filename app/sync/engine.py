@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from app.models.store import Store, delete_all_messages
 from app.models.tables import Conversation, Customer, Record
 from app.sync import outbox
-from app.sync.apply import Applied, apply_changes
+from app.sync.apply import Applied, apply_page
 from app.sync.auth import SessionExpired, TokenKeeper
 from app.sync.client import ApiClient, ApiError, NetworkError, SyncError
-from kefu_protocol.wire import Change, PullResponse
+from kefu_protocol.wire import Change, MutationResult, PullResponse
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,6 +68,7 @@ class SyncEngine:
         on_changes: Callable[[Applied], None],
         wait: float = 25.0,
         submit_db: Callable[[Callable[[], Applied]], Future[Applied]] | None = None,
+        backoff: Callable[[], Backoff] = Backoff,
     ) -> None:
         self.store = store
         self.run_db = run_db
@@ -77,6 +78,7 @@ class SyncEngine:
         self.on_changes = on_changes
         self.wait = wait
         self.submit_db = submit_db or _run_now
+        self.backoff = backoff  # tests pass a short cap so faults do not cost 30 s waits
         self._status = SyncStatus()
         self._status_lock = threading.Lock()
         self._stop = threading.Event()
@@ -168,7 +170,7 @@ class SyncEngine:
 
     def _push_loop(self) -> None:
         client = self.make_client()
-        backoff = Backoff()
+        backoff = self.backoff()
         try:
             while not self._stop.is_set():
                 self._push_now.wait(timeout=10.0)
@@ -198,7 +200,15 @@ class SyncEngine:
             response = self.auth.call(lambda token: client.push(token, cid, mutations))
         except ApiError as exc:
             if exc.code == "mutation_gap":  # the server forgot us (restored): number again
-                self._db(outbox.start_new_client, write=True)
+                done = [MutationResult.model_validate(r) for r in exc.extra.get("results", [])]
+
+                def renumber(session: Session) -> None:
+                    # What ran before the gap is settled first, or it would run twice.
+                    outbox.record_results(session, items, done)
+                    outbox.forget_answered(session, items, done)
+                    outbox.start_new_client(session)
+
+                self._db(renumber, write=True)
                 return
             if exc.status == 400:  # the batch itself was refused: keep it, visibly, not stuck
                 code, reason = exc.code, exc.message or exc.code
@@ -220,23 +230,23 @@ class SyncEngine:
         """Pull → apply, pipelined while catching up: the next page is fetched while the DB
         thread applies the previous one (pages still commit in order, each with its cursor)."""
         client = self.make_client()
-        backoff = Backoff()
+        backoff = self.backoff()
         catching_up = True
         cursor: str | None = None
         pending: Future[Applied] | None = None
         resetting = False  # reset_required seen: the rebuild is retried until it completes
-        renumbered = False
+        requeued = False
         try:
             while not self._stop.is_set():
                 try:
                     if resetting:
                         # Inside the try: a server that fails mid-reset (503 while it restarts)
                         # is retried with backoff instead of ending this thread.
-                        if not renumbered:
-                            self._db(outbox.start_new_client, write=True)
-                            renumbered = True
+                        if not requeued:
+                            self._db(outbox.resend_sent, write=True)
+                            requeued = True
                         self._reset(client)
-                        resetting = renumbered = False
+                        resetting = requeued = False
                         continue
                     if cursor is None:
                         cursor = self._db(lambda s: outbox.get_state(s, "cursor"))
@@ -287,7 +297,7 @@ class SyncEngine:
         def work() -> Applied:
             with self.store.write() as session:
                 cid = outbox.client_id(session)
-                applied = apply_changes(session, page.changes, client_id=cid)
+                applied = apply_page(session, page.changes, client_id=cid)
                 outbox.set_state(session, "cursor", page.cursor)  # last, same transaction
                 return applied
 
@@ -297,6 +307,9 @@ class SyncEngine:
         """Waits for a page's commit, then reports it (raises if the apply failed)."""
         applied = pending.result()
         self._succeeded()
+        if applied.skipped:  # the rest of the feed moves on; the rows wait in `conflict`
+            log.error("%d feed row(s) could not be stored; kept as bad_feed_row", applied.skipped)
+            self._set_status(state="degraded", last_error="feed_row_skipped")
         if applied.acked or applied.rejected:
             self._refresh_counts()
         if applied.conversations or applied.message_conversations or applied.customers \
@@ -323,7 +336,7 @@ class SyncEngine:
                 lambda token, p=page_token: client.bootstrap(token, p, limit=2000))
             changes = [Change(entity=r.entity, op="upsert", id=r.id, data=r.data)
                        for r in page.rows]
-            applied = self._db(lambda s, c=changes: apply_changes(s, c, client_id=""),
+            applied = self._db(lambda s, c=changes: apply_page(s, c, client_id=""),
                                write=True)
             total.merge(applied)
             done += len(page.rows)
@@ -344,8 +357,10 @@ class SyncEngine:
         self.on_changes(total)
 
     def _reset(self, client: ApiClient) -> None:
-        """reset_required: push the outbox first (the caller has moved it to a new client id),
-        then rebuild."""
+        """reset_required: push the outbox first, then rebuild. Under the same client id, sent
+        rows again too: what the restored server already holds is only replayed (a non-idempotent
+        intent such as kb.used is not applied twice); if it forgot this client, the
+        `mutation_gap` answer moves the rest to a new client id."""
         log.warning("server asked for a reset: pushing the outbox, then rebuilding the cache")
         self._push_all(client)
         self._bootstrap(client, wipe=True)

@@ -99,6 +99,20 @@ def forget_applied(session: Session) -> None:
     session.execute(delete(Outbox).where(Outbox.state == "sent"))
 
 
+def forget_answered(session: Session, batch: list[Pending], results: list[MutationResult]) -> None:
+    """Drops the batch's rows the server just applied: their effects come with the feed, and
+    they must not move to a new client id (where they would run again)."""
+    applied = {r.id for r in results if r.status == "applied"}
+    seqs = [item.seq for item in batch if item.mutation_id in applied]
+    session.execute(delete(Outbox).where(Outbox.seq.in_(seqs), Outbox.state == "sent"))
+
+
+def resend_sent(session: Session) -> None:
+    """Before a reset's push: rows the server answered but never acknowledged in the feed go
+    out again under their numbers; the server replays what it holds instead of running it."""
+    session.execute(update(Outbox).where(Outbox.state == "sent").values(state="pending"))
+
+
 def reject_locally(session: Session, batch: list[Pending], code: str, reason: str) -> None:
     session.execute(update(Outbox).where(Outbox.seq.in_([i.seq for i in batch]))
                     .values(state="rejected", code=code, last_error=reason[:500]))
@@ -115,8 +129,9 @@ def rejected_count(session: Session) -> int:
 
 
 def start_new_client(session: Session) -> str:
-    """After a server reset: a new client id, and every unacknowledged intent numbered again
-    from 1 in its original order (entity UUIDs make a replay harmless). Nothing is dropped."""
+    """After `mutation_gap` (the server forgot this client): a new client id, and every
+    unacknowledged intent numbered again from 1 in its original order. Nothing is dropped; the
+    caller records the answers the server gave before the gap first, so none runs twice."""
     new_id = str(uuid.uuid4())
     rows = session.scalars(
         select(Outbox).where(Outbox.state != "rejected").order_by(Outbox.seq)
