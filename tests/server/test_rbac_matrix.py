@@ -178,7 +178,7 @@ def desk(server: ServerProcess, world: World) -> Desk:
     assert visitor.send("权限矩阵的消息").status_code == 200
     ids = {"conversation_id": visitor.conversation_id, "customer_id": customer_id,
            "agent_id": target.id, "team_id": x.team_id, "name": "chat.js", "domain": x.domain,
-           "probe_account": probe.account}
+           "probe_account": probe.account, "agent_a_id": callers["agent_a"].id}
     result = Desk(world, server.url, ids, target_account=target.account)
     result.headers["anon"] = {}
     result.headers["visitor"] = {"Authorization": str(visitor.http.headers["Authorization"])}
@@ -231,3 +231,51 @@ def test_route_answers_each_caller_as_declared(desk: Desk, route: str) -> None:
     unchanged = 403 if needs_agent and route not in BEFORE_PASSWORD_CHANGE else as_agent
     problems.append(_problem(route, "unchanged", unchanged, _call(desk, route, "unchanged")))
     assert [p for p in problems if p] == []
+
+
+def _get(desk: Desk, caller: str, path: str, **params: Any) -> Any:
+    response = http().get(desk.base + path, headers=desk.headers[caller], params=params,
+                          timeout=30)
+    assert response.status_code == 200, f"{path} as {caller}: {response.text[:200]}"
+    return response.json()
+
+
+def _replicated_ids(desk: Desk, caller: str) -> set[str]:
+    """Every record id the caller's desk would cache: the bootstrap pages and the feed."""
+    ids: set[str] = set()
+    page: str | None = None
+    while True:
+        body = _get(desk, caller, "/api/v1/sync/bootstrap", **({"page": page} if page else {}))
+        ids.update(row["id"] for row in body["rows"])
+        page = body["next"]
+        if not page:
+            break
+    cursor = ""
+    while True:
+        body = _get(desk, caller, "/api/v1/sync/pull", cursor=cursor, limit=1000)
+        ids.update(change["id"] for change in body["changes"])
+        cursor = body["cursor"]
+        if body["up_to_date"]:
+            return ids
+
+
+SEES_TEAM_A = {"agent_a": True, "agent_b": False, "lead_a": True, "lead_b": False,
+               "super": True, "admin": True, "outsider": False}
+
+
+@pytest.mark.parametrize("caller", sorted(SEES_TEAM_A))
+def test_lists_hold_only_records_the_caller_may_see(desk: Desk, caller: str) -> None:
+    """A 200 is not enough: what the sync, search and admin lists return is scoped too."""
+    sees = SEES_TEAM_A[caller]
+    replicated = _replicated_ids(desk, caller)
+    for record in ("conversation_id", "customer_id"):
+        assert (desk.ids[record] in replicated) is sees, f"{record} replicated to {caller}"
+    hits = _get(desk, caller, "/api/v1/search/messages", q="权限矩阵")["hits"]
+    assert any(h["conversation_id"] == desk.ids["conversation_id"] for h in hits) is sees
+    if caller.startswith("agent"):
+        return  # the admin lists are 403 for agents (see EXPECT)
+    listed = {row["id"] for row in _get(desk, caller, "/api/v1/admin/agents")}
+    assert (desk.ids["agent_id"] in listed) is sees, f"team A's agent listed for {caller}"
+    if caller in ("super", "admin", "outsider"):
+        audited = {row["agent_id"] for row in _get(desk, caller, "/api/v1/admin/audit")}
+        assert (desk.ids["agent_a_id"] in audited) is (caller != "outsider")  # its login
