@@ -49,6 +49,8 @@ def build_bundle() -> Path:
         "--collect-submodules", "kefu_protocol", "--collect-submodules", "uvicorn",
         "--collect-data", "server",
         "--hidden-import", "sqlalchemy.dialects.sqlite",
+        # The encrypted cache (H11.3): SQLCipher's extension module with its bundled SQLite.
+        "--hidden-import", "sqlcipher3.dbapi2", "--collect-binaries", "sqlcipher3",
         "--hidden-import", "sqlalchemy.dialects.postgresql.psycopg",
         "--collect-submodules", "keyring", "--copy-metadata", "keyring",
         "--collect-submodules", "secretstorage", "--collect-submodules", "jeepney",
