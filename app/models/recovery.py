@@ -1,5 +1,4 @@
-"""A damaged or undecryptable cache file: detected before opening, set aside, its unsent intents
-salvaged where they can be read."""
+"""A damaged or undecryptable cache: detected before opening, set aside, unsent work salvaged."""
 
 from __future__ import annotations
 

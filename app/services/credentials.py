@@ -1,5 +1,4 @@
-"""The OS keyring: the refresh token (H1.9 auto-login) and each profile's cache key (H11.3);
-never a password, never a file."""
+"""The OS keyring: refresh token (H1.9) and cache keys (H11.3); never a password, never a file."""
 
 from __future__ import annotations
 

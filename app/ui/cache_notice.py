@@ -1,5 +1,4 @@
-"""Tells the agent that the local cache was set aside and rebuilt (damaged, or its key lost),
-and what it kept; or that without a keyring it is not kept at all (H11.3)."""
+"""Tells the agent the local cache was rebuilt (damaged, key lost) or is not kept (no keyring)."""
 
 from __future__ import annotations
 
