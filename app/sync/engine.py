@@ -90,6 +90,7 @@ class SyncEngine:
     def start(self) -> None:
         self._stop.clear()
         self._refresh_counts()
+        self._push_now.set()  # what a previous run left queued goes now, not in 10 s
         for target, name in ((self._push_loop, "kefu-push"), (self._pull_loop, "kefu-pull")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
