@@ -163,6 +163,10 @@ def _install_guards(app: FastAPI) -> None:
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             return _error_response(request, ApiError("payload_too_large", limit=MAX_BODY_BYTES))
+        if "\x00" in request.url.path or b"%00" in request.scope.get("query_string", b""):
+            # PostgreSQL text cannot hold U+0000: refused here, not a 500 from the query.
+            return _error_response(request, ApiError(
+                "invalid_request", detail="the address contains a NUL character (%00)"))
         protocol = request.headers.get(PROTOCOL_HEADER)
         if protocol is not None and protocol != str(PROTOCOL_VERSION):
             return _error_response(

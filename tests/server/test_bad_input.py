@@ -142,3 +142,16 @@ def test_a_nul_character_is_refused_on_both_databases_and_nothing_else_is(
                            json={"nickname": "昵\x00称"}, timeout=10)
     _assert_error(nickname, 400, "invalid_request")
     assert _texts(visitor)[-1] == "同一批里好的回复"
+
+
+def test_a_nul_character_in_the_address_is_refused_too(
+    server: ServerProcess, chat: tuple[AgentClient, VisitorClient]
+) -> None:
+    """A search for "a%00b" answered 500 on PostgreSQL (a query parameter reaches SQL)."""
+    agent, visitor = chat
+    _assert_error(agent.get("/api/v1/search/messages", params={"q": "订单\x00号"}), 400,
+                  "invalid_request")
+    _assert_error(agent.get(f"/api/v1/conversations/{visitor.conversation_id}%00/messages"),
+                  400, "invalid_request")
+    found = agent.get("/api/v1/search/messages", params={"q": "第一条"})
+    assert found.status_code == 200, found.text
