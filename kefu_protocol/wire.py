@@ -158,7 +158,9 @@ class RefreshRequest(Strict):
 
 class Mutation(Strict):
     nul_checked_later = frozenset({"args"})  # rejected per mutation by its args model
-    id: Annotated[int, Field(ge=1)]
+    # Bounded like every number stored in a BIGINT (and exact in JSON readers): a larger one
+    # must be a 400, not an overflow in the database.
+    id: Annotated[int, Field(ge=1, le=2**53 - 1)]
     name: Annotated[str, StringConstraints(max_length=100)]
     args: dict[str, Any]
 

@@ -71,6 +71,10 @@ def test_wrong_field_types_and_unknown_fields(chat: tuple[AgentClient, VisitorCl
         "mutations": [{"id": "one", "name": "presence.set", "args": {"status": "online"}}]})
     _assert_error(wrong_type, 400, "invalid_request")
     assert "id" in wrong_type.json()["message"]
+    beyond_bigint = agent.post("/api/v1/sync/push", json={
+        "client_id": agent.client_id,
+        "mutations": [{"id": 2**63 + 5, "name": "presence.set", "args": {"status": "online"}}]})
+    _assert_error(beyond_bigint, 400, "invalid_request")
     extra = agent.post("/api/v1/sync/push", json={
         "client_id": agent.client_id, "mutations": [], "scope": "team:all"})
     _assert_error(extra, 400, "invalid_request")
