@@ -11,7 +11,8 @@ from pathlib import Path
 
 import keyring
 
-from app.services.credentials import SERVICE
+from app.models import cipher
+from app.services.credentials import CACHE_SERVICE, SERVICE
 from tests.support.client_side import Desk, eventually
 
 
@@ -39,6 +40,10 @@ def main() -> int:
     runtime.engine.flush(3.0)
     runtime.stop()
     desk.runtime = None
+    cache_key = backend.get_password(CACHE_SERVICE, f"{url}|{account}")
+    assert cache_key and len(bytes.fromhex(cache_key)) == cipher.KEY_BYTES, "no cache key"
+    assert cipher.opens(runtime.store.path, bytes.fromhex(cache_key)) == "ok"
+    assert cipher.opens(runtime.store.path, None) == "unreadable", "the cache is not encrypted"
     needles = [token.encode(), password.encode(), runtime.keeper.access_token.encode()]
     leaks = _files_containing(root, needles) + _files_containing(Path(os.environ["HOME"]),
                                                                     needles[1:2])
