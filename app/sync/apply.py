@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, text, update
 from sqlalchemy.dialects.sqlite import insert
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from app.models.tables import Conflict, Conversation, Customer, Message, Outbox, Record
@@ -79,8 +79,30 @@ def _conversation_row(data: dict[str, Any]) -> dict[str, Any]:
 
 
 BAD_FEED_ROW = "bad_feed_row"
-_BAD_DATA = (IntegrityError, StatementError, KeyError, TypeError, ValueError)
-"""A row that cannot be stored whatever the retry; a locked or full disk is not among them."""
+
+
+class _BadData(Exception):
+    """A row that cannot be stored whatever the retry (a locked or full disk is not one)."""
+
+
+def _as_bad_data(exc: Exception) -> _BadData | None:
+    if isinstance(exc, IntegrityError | KeyError | TypeError | ValueError):
+        return _BadData(type(exc).__name__)
+    if isinstance(exc, StatementError) and not isinstance(exc, DBAPIError):
+        return _BadData(type(exc).__name__)  # a value the driver could not bind
+    return None
+
+
+def _apply_or_flag(session: Session, changes: list[Change], client_id: str) -> Applied:
+    """apply_changes in a savepoint; a data error becomes _BadData, anything else propagates."""
+    try:
+        with session.begin_nested():
+            return apply_changes(session, changes, client_id=client_id)
+    except Exception as exc:
+        bad = _as_bad_data(exc)
+        if bad is None:
+            raise
+        raise bad from exc
 
 
 def apply_page(session: Session, changes: list[Change], *, client_id: str) -> Applied:
@@ -89,19 +111,17 @@ def apply_page(session: Session, changes: list[Change], *, client_id: str) -> Ap
     the same cursor for ever. A local failure (disk, lock) still raises: the page is pulled
     again."""
     try:
-        with session.begin_nested():
-            return apply_changes(session, changes, client_id=client_id)
-    except _BAD_DATA:
+        return _apply_or_flag(session, changes, client_id)
+    except _BadData:
         pass
     applied = Applied()
     for change in changes:
         try:
-            with session.begin_nested():
-                applied.merge(apply_changes(session, [change], client_id=client_id))
-        except _BAD_DATA as exc:
+            applied.merge(_apply_or_flag(session, [change], client_id))
+        except _BadData as exc:
             session.add(Conflict(kind=BAD_FEED_ROW, entity_id=f"{change.entity}:{change.id}"[:120],
                                  data={"change": change.model_dump(mode="json"),
-                                       "error": type(exc).__name__}, created_at=_now()))
+                                       "error": str(exc)}, created_at=_now()))
             applied.skipped += 1
     return applied
 

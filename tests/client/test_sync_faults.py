@@ -11,34 +11,18 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, seed, settings
-from hypothesis.stateful import run_state_machine_as_test
-
 from app.models.store import open_store
 from app.sync import outbox
 from server import models as m
 from tests.support.api import AgentClient, VisitorClient
 from tests.support.client_side import eventually
 from tests.support.server_proc import ServerProcess
-from tests.support.sync_model import Harness, SyncFaultModel, Tally
+from tests.support.sync_model import run_model
 from tests.support.sync_model_client import DeskProcess
 from tests.support.world import AgentRef, World
 
-EXAMPLES = int(os.environ.get("KEFU_SYNC_EXAMPLES", "2"))
-STEPS = int(os.environ.get("KEFU_SYNC_STEPS", "20"))
-
-
-def run_model(server: ServerProcess, world: World, run_seed: int, *, examples: int,
-              steps: int) -> Tally:
-    """Runs the machine (no shrinking: a failure prints its steps and the seed replays it)."""
-    tally = Tally()
-    machine = type("Model", (SyncFaultModel,), {"harness": Harness(server, world, tally)})
-    print(f"\nsync fault model seed {run_seed} (replay: KEFU_SYNC_SEED={run_seed})")
-    run_state_machine_as_test(seed(run_seed)(machine), settings=settings(
-        max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
-        phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
-        print_blob=True))
-    return tally
+EXAMPLES = int(os.environ.get("KEFU_SYNC_EXAMPLES", "3"))
+STEPS = int(os.environ.get("KEFU_SYNC_STEPS", "16"))
 
 
 def test_sync_converges_under_faults(server: ServerProcess, world: World) -> None:

@@ -12,9 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypothesis import note
+from hypothesis import HealthCheck, Phase, note, seed, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import select
 
 from server import models as m
@@ -77,6 +83,7 @@ class SyncFaultModel(RuleBasedStateMachine):
         self.team_id = company.team_id
         lead = world.agent(company, role="lead")
         agents = [lead, world.agent(company), lead]
+        self.lead = lead
         editor = AgentClient(server.url, lead.account, lead.password)
         self.kb_id = str(uuid.uuid4())
         assert editor.do("kb.upsert", id=self.kb_id, category="售后", title="退货",
@@ -174,6 +181,7 @@ class SyncFaultModel(RuleBasedStateMachine):
             self.harness.tally.anomalies.append(problem)
             raise AssertionError(problem) from None
         self._check_server_books()
+        _check_feed(AgentClient(self.harness.server.url, self.lead.account, self.lead.password))
         for n, desk in enumerate(self.desks):
             _check_pages(n, desk.ask("snapshot")["pages"])
         for desk in self.desks:
@@ -212,6 +220,8 @@ class SyncFaultModel(RuleBasedStateMachine):
             if snap["kb"].get(self.kb_id) != server["kb"]:
                 found.append(f"desk {n}: kb use_count {snap['kb'].get(self.kb_id)} "
                              f"!= server {server['kb']}")
+            if snap["recovered"]:  # kill -9 must not damage the cache (set aside = work lost)
+                found.append(f"desk {n}: its cache was found damaged and set aside")
             if snap["state"] != "online" or snap["last_error"]:
                 found.append(f"desk {n}: status {snap['state']} ({snap['last_error']})")
         return found
@@ -246,6 +256,19 @@ class SyncFaultModel(RuleBasedStateMachine):
         self._intents_checked = len(self.intents)
 
 
+def run_model(server: ServerProcess, world: World, run_seed: int, *, examples: int,
+              steps: int, tally: Tally | None = None) -> Tally:
+    """Runs the machine (no shrinking: a failure prints its steps, and the seed replays it)."""
+    tally = tally if tally is not None else Tally()
+    machine = type("Model", (SyncFaultModel,), {"harness": Harness(server, world, tally)})
+    print(f"\nsync fault model seed {run_seed} (replay: KEFU_SYNC_SEED={run_seed})", flush=True)
+    run_state_machine_as_test(seed(run_seed)(machine), settings=settings(
+        max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
+        phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
+        print_blob=True))
+    return tally
+
+
 def _cursor_key(cursor: str) -> tuple[str, int, int]:
     """`sq:<epoch>:<xid>:<id>` orders by id (xid is a random group id); `pg:` by (xid, id)."""
     kind, epoch, xid, row = cursor.split(":")
@@ -261,3 +284,25 @@ def _check_pages(desk: int, pages: list[list[Any]]) -> None:
             assert a < b, f"desk {desk}: feed went from {before} to {after} with {size} rows"
         else:
             assert a <= b, f"desk {desk}: feed went back from {before} to {after}"
+
+
+def _check_feed(agent: AgentClient) -> None:
+    """The whole feed read one row at a time is the feed read at once (no gap, same order),
+    and a page never splits a server transaction: an applied intent's ack shares its page
+    with the rows the intent wrote."""
+    whole = [(c["entity"], c["id"], c["op"]) for c in agent.pull_all()]
+    agent.cursor = ""
+    single: list[tuple[str, str, str]] = []
+    cursors: list[tuple[str, int, int]] = []
+    while True:
+        body = agent.pull(limit=1)
+        page = body["changes"]
+        single.extend((c["entity"], c["id"], c["op"]) for c in page)
+        cursors.append(_cursor_key(body["cursor"]))
+        for n, change in enumerate(page):
+            if change["op"] == "ack" and change["data"]["status"] == "applied":
+                assert n > 0, f"ack {change['id']} alone on its page: a transaction was split"
+        if body["up_to_date"]:
+            break
+    assert single == whole, "the feed read one row at a time differs from the whole feed"
+    assert cursors == sorted(cursors), "the feed's cursor went backwards"
