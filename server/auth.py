@@ -262,12 +262,28 @@ _DIGIT = re.compile(r"\d")
 
 
 def change_password(
-    session: Session, principal: Principal, *, old_password: str, new_password: str
+    session: Session, settings: Settings, principal: Principal, *, old_password: str,
+    new_password: str
 ) -> None:
+    """A wrong old password counts like a failed login (H1.10): whoever holds a stolen access
+    token cannot guess the password here without locking the account and ending its sessions.
+    Raises after recording; the caller commits before answering."""
     agent = session.get(m.Agent, principal.agent_id, with_for_update=True)
     assert agent is not None
     if not verify_password(old_password, agent.password_hash):
-        raise ApiError("wrong_password")
+        agent.failed_attempts += 1
+        left = settings.lockout_threshold - agent.failed_attempts
+        if left <= 0:
+            now = m.utcnow()
+            agent.locked_until = now + dt.timedelta(seconds=settings.lockout_s)
+            agent.lock_reason = "failed_logins"
+            revoke_sessions(session, agent)
+            audit(session, "password_change_locked", agent_id=agent.id, actor_id=agent.id)
+            raise ApiError("account_locked", locked_until=agent.locked_until.isoformat(),
+                           attempts_left=0)
+        audit(session, "password_change_failed", agent_id=agent.id, actor_id=agent.id)
+        raise ApiError("wrong_password", attempts_left=left)
+    agent.failed_attempts = 0
     if (
         len(new_password) < 8
         or not _LETTER.search(new_password)

@@ -61,9 +61,15 @@ def login(body: LoginRequest, request: Request, state: StateDep) -> LoginRespons
 @router.post("/password", summary="Change the password (required after first login, H1.2)")
 def change_password(body: PasswordChangeRequest, principal: PrincipalDep,
                     state: StateDep) -> dict[str, bool]:
+    error: ApiError | None = None
     with state.db.write() as session:
-        auth.change_password(session, principal, old_password=body.old_password,
-                             new_password=body.new_password)
+        try:
+            auth.change_password(session, state.settings, principal,
+                                 old_password=body.old_password, new_password=body.new_password)
+        except ApiError as exc:
+            error = exc  # a wrong password's count (and a lock) is committed first
+    if error is not None:
+        raise error
     return {"ok": True}
 
 

@@ -79,6 +79,29 @@ def test_three_failures_lock_for_an_hour_even_for_the_right_password_h1_10(
     assert "locked_until" in fourth.json()
 
 
+def test_guessing_the_password_behind_a_stolen_token_locks_the_account_h1_10(
+    server: ServerProcess, world: World
+) -> None:
+    """/auth/password checks the old password: it counts like a failed login, so a stolen
+    access token cannot be used to guess it; the lock ends every session, the thief's too."""
+    agent = world.agent(world.company())
+    thief = AgentClient(server.url, agent.account, PASSWORD)
+    other_desk = AgentClient(server.url, agent.account, PASSWORD)
+
+    def guess(old: str) -> requests.Response:
+        return thief.post("/api/v1/auth/password",
+                          json={"old_password": old, "new_password": "Taken2026x"})
+
+    first = guess("guess-1")
+    assert (first.json()["code"], first.json()["attempts_left"]) == ("wrong_password", 2)
+    assert guess("guess-2").json()["attempts_left"] == 1
+    third = guess("guess-3")
+    assert (third.status_code, third.json()["code"]) == (423, "account_locked")
+    for desk in (thief, other_desk):
+        assert desk.get("/api/v1/auth/me").status_code == 401, "a session outlived the lock"
+    assert login(server.url, agent.account, PASSWORD).json()["code"] == "account_locked"
+
+
 def test_success_resets_the_failure_count(server: ServerProcess, world: World) -> None:
     company = world.company()
     agent = world.agent(company)
