@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.load_bench [--agents 1000] [--team-size 20] [--rate 100]
         [--seconds 60] [--servers 1,2] [--search 50,100,150,200,250,300] [--step-seconds 15]
+        [--recheck SECONDS]
 
 For each server count: seeds a fresh database (companies of one team of --team-size agents),
 starts the server processes, logs every agent in through the API, and runs --rate customer
@@ -105,7 +106,7 @@ def run_config(cluster: PgCluster, servers: int, args: argparse.Namespace,
     plan = [("steady", args.rate, args.seconds)]
     if servers == 1 and args.search:
         plan += [("search", float(r), args.step_seconds) for r in args.search.split(",")]
-    with ServerSet(url, servers) as server_set:
+    with ServerSet(url, servers, recheck_s=args.recheck) as server_set:
         with Sampler([*server_set.pids, os.getpid()]) as sampler:
             results = asyncio.run(drive(server_set.urls, seeds, plan))
         with samples_out.open("a") as out:
@@ -154,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--search", default="50,100,150,200,250,300",
                         help="rates for the search with one server ('' to skip)")
     parser.add_argument("--step-seconds", type=float, default=15.0)
+    parser.add_argument("--recheck", type=float, default=None,
+                        help="the servers' KEFU_POLL_RECHECK_S (default: the server's own)")
     parser.add_argument("--samples", type=Path,
                         default=Path(tempfile.gettempdir()) / "kefu-load-samples.csv")
     args = parser.parse_args(argv)

@@ -67,8 +67,9 @@ class ServerSet:
     """`count` server processes on one database (each its own port; the generator
     round-robins across them)."""
 
-    def __init__(self, database_url: str, count: int) -> None:
-        self.servers = [ServerProcess(database_url, demo=False) for _ in range(count)]
+    def __init__(self, database_url: str, count: int, *, recheck_s: float | None = None) -> None:
+        env = {"KEFU_POLL_RECHECK_S": str(recheck_s)} if recheck_s else {}
+        self.servers = [ServerProcess(database_url, demo=False, env=env) for _ in range(count)]
 
     def __enter__(self) -> ServerSet:
         for server in self.servers:

@@ -1,17 +1,29 @@
 """Wakes long-polls: in-process events per scope, plus PostgreSQL LISTEN across processes."""
 
+# On PostgreSQL every commit's wake-up arrives through LISTEN (its own process's too) and is held
+# until the feed can show the new rows: a reader sees a row only below pg_snapshot_xmin, so a
+# wake delivered while an older transaction still runs would make every waiting long-poll read
+# nothing and fall back to its slow re-check (HorizonGate).
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from server.changes import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
+
+_GATE_POLL_S = 0.005  # while a wake-up is held: how soon the horizon is looked at again
+_HELD_REWAKE_S = 0.5  # behind a long transaction: wake this often anyway (rows may be visible)
+_HORIZON = ("SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text "
+            "FROM pg_current_snapshot() AS s")
 
 
 class Subscription:
@@ -40,6 +52,7 @@ class Notifier:
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
+        self._via_listen = False
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -62,7 +75,13 @@ class Notifier:
                         del self._waiters[key]
 
     def notify(self, keys: Iterable[str]) -> None:
-        """Thread-safe: wakes every waiter on any of `keys` ('*' wakes all)."""
+        """Thread-safe: a commit touched `keys` ('*': everything). With the PostgreSQL listener
+        running this does nothing: the commit's NOTIFY comes back through LISTEN and is woken
+        from there once visible (waking here as well would make every waiter read twice)."""
+        if not self._via_listen:
+            self._wake_now(keys)
+
+    def _wake_now(self, keys: Iterable[str]) -> None:
         keys = list(keys)
         if not keys or self._loop is None:
             return
@@ -80,7 +99,8 @@ class Notifier:
             event.set()
 
     def start_pg_listener(self, conninfo: str) -> None:
-        """Listens for other processes' commits on PostgreSQL (a dedicated connection+thread)."""
+        """Listens for every process's commits on PostgreSQL (a dedicated connection+thread)."""
+        self._via_listen = True
         self._listener = threading.Thread(
             target=self._listen, args=(conninfo,), name="pg-listen", daemon=True
         )
@@ -99,10 +119,62 @@ class Notifier:
                 with psycopg.connect(conninfo, autocommit=True) as conn:
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     # After (re)connecting we may have missed notifications: wake everyone.
-                    self.notify(["*"])
+                    self._wake_now(["*"])
+                    gate = HorizonGate(self._wake_now)
                     while not self._stop.is_set():
-                        for note in conn.notifies(timeout=1.0):
-                            self.notify(note.payload.split(" "))
+                        wait = _GATE_POLL_S if gate.holding else 1.0
+                        for note in conn.notifies(timeout=wait, stop_after=1):
+                            gate.hold(note.payload.split(" "))
+                        if gate.holding:
+                            xmin, xmax = conn.execute(_HORIZON).fetchone() or (0, 0)
+                            gate.look(int(xmin), int(xmax), time.monotonic())
             except Exception as exc:  # the listener must survive restarts of PostgreSQL
                 log.warning("LISTEN connection lost (%s); reconnecting", type(exc).__name__)
                 self._stop.wait(1.0)
+
+
+@dataclass
+class _Held:
+    keys: set[str]
+    ticket: int  # the snapshot xmax seen after the commit: visible once xmin reaches it
+    rewake_at: float
+
+
+class HorizonGate:
+    """Holds commits' wake-ups until the rows they wrote are visible to the feed.
+
+    A notification arrives after its transaction committed, so that transaction's xid is below
+    the xmax of any snapshot taken afterwards; once the horizon (xmin) reaches that xmax, every
+    transaction up to it has finished and its rows are readable. Usually that is at once (or
+    within a few milliseconds); behind a long transaction the keys are woken every
+    `_HELD_REWAKE_S` anyway (earlier commits in those scopes may already show) until it ends."""
+
+    def __init__(self, wake: Callable[[list[str]], None]) -> None:
+        self._wake = wake
+        self._fresh: set[str] = set()
+        self._held: list[_Held] = []
+
+    @property
+    def holding(self) -> bool:
+        return bool(self._fresh or self._held)
+
+    def hold(self, keys: Iterable[str]) -> None:
+        self._fresh.update(keys)
+
+    def look(self, xmin: int, xmax: int, now: float) -> None:
+        """Takes a snapshot's horizon: wakes what it makes visible, or what was held too long."""
+        if self._fresh:
+            self._held.append(_Held(self._fresh, xmax, now + _HELD_REWAKE_S))
+            self._fresh = set()
+        due: set[str] = set()
+        still: list[_Held] = []
+        for held in self._held:
+            if xmin >= held.ticket or now >= held.rewake_at:
+                due |= held.keys
+            if xmin < held.ticket:
+                if now >= held.rewake_at:
+                    held.rewake_at = now + _HELD_REWAKE_S
+                still.append(held)
+        self._held = still
+        if due:
+            self._wake(sorted(due))
