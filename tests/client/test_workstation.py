@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from app.ui.action_dialogs import TagPicker, TextPrompt, TransferDialog
 from tests.support.api import AgentClient, VisitorClient
+from tests.support.client_side import MemoryKeyring
 from tests.support.qt_async import App, aloop, run, until
 from tests.support.server_proc import ServerProcess
 from tests.support.window_views import chat_texts, customer_sees, open_row, row_of, rows
@@ -150,7 +151,8 @@ def test_sensitive_text_is_questioned_and_drafts_survive_a_restart(
     visitor = VisitorClient(ui_server.url, "柠檬不萌", company=company.domain)
     visitor.send("帮我改一下收货地址")
     VisitorClient(ui_server.url, "静待花开", company=company.domain).send("在吗")
-    first = App(ui_server.url, tmp_path)
+    ring = MemoryKeyring()  # the OS keyring keeps the cache's key across restarts
+    first = App(ui_server.url, tmp_path, keyring_backend=ring)
 
     async def scenario() -> None:
         window = await first.sign_in(agent.account, PASSWORD)
@@ -176,7 +178,7 @@ def test_sensitive_text_is_questioned_and_drafts_survive_a_restart(
 
     run(aloop, scenario(), timeout=90)
     first.close()
-    again = App(ui_server.url, tmp_path)
+    again = App(ui_server.url, tmp_path, keyring_backend=ring)
     try:
         async def after_restart() -> None:
             window = await again.sign_in(agent.account, PASSWORD)
