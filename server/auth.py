@@ -68,7 +68,7 @@ def login(
     """Checks the H1 rules in order: format, lock, password, then the H1.3 shift lock (a late
     agent is locked until the shift ends or a lead unlocks); counts failures; issues tokens."""
     now = m.utcnow()
-    _check_address(session, settings, address, now)
+    check_address(session, settings, address, now, FAILED_LOGINS)
     if not ACCOUNT_RE.match(account):
         audit(session, "login_bad_format", account=account, address=address)
         raise ApiError("invalid_account_format", example="10086@shop.example")
@@ -122,24 +122,27 @@ def login(
     return agent, tokens
 
 
-_FAILED_LOGINS = ("login_failed", "login_unknown_account", "login_locked",
-                  "login_while_locked", "login_bad_format")
+FAILED_LOGINS = ("login_failed", "login_unknown_account", "login_locked",
+                 "login_while_locked", "login_bad_format")
+RESET_REQUESTS = ("reset_requested", "reset_request_unknown")
 
 
-def _check_address(session: Session, settings: Settings, address: str,
-                   now: dt.datetime) -> None:
-    """429 too_many_attempts while `address` has too many failed logins in the window."""
+def check_address(session: Session, settings: Settings, address: str, now: dt.datetime,
+                  kinds: tuple[str, ...]) -> None:
+    """429 too_many_attempts while `address` has too many audited `kinds` (failed logins,
+    password-reset requests) in the window."""
     since = now - dt.timedelta(seconds=settings.login_address_window_s)
     failures = select(m.AuditLog.at).where(
         m.AuditLog.address == address, m.AuditLog.at > since,
-        m.AuditLog.kind.in_(_FAILED_LOGINS)).order_by(m.AuditLog.at.desc()).limit(
+        m.AuditLog.kind.in_(kinds)).order_by(m.AuditLog.at.desc()).limit(
         settings.login_address_failures)
     times = session.scalars(failures).all()
     if len(times) < settings.login_address_failures:
         return
     oldest = times[-1]  # the window frees a try when this one leaves it
     retry_after = max(1, int((oldest - since).total_seconds()) + 1)
-    audit(session, "login_rate_limited", address=address)
+    if kinds == FAILED_LOGINS:
+        audit(session, "login_rate_limited", address=address)
     raise ApiError("too_many_attempts", retry_after=retry_after)
 
 

@@ -113,6 +113,8 @@ def request_password_reset(body: PasswordResetRequestBody, request: Request,
         raise ApiError("invalid_account_format", example="10086@shop.example")
     address = client_address(request)
     with state.db.write() as session:
+        # Bounded per address like failed logins: not a way to flood the leads and the log.
+        auth.check_address(session, state.settings, address, m.utcnow(), auth.RESET_REQUESTS)
         agent = session.scalars(select(m.Agent).where(m.Agent.account == account)).one_or_none()
         if agent is None or agent.disabled:
             auth.audit(session, "reset_request_unknown", account=account, address=address)

@@ -253,6 +253,31 @@ def test_many_failed_logins_from_one_address_are_slowed_not_the_whole_floor(
                 session.delete(row)
 
 
+def test_password_reset_requests_from_one_address_are_bounded_too(
+    server: ServerProcess, world: World
+) -> None:
+    """Always 202 (no account enumeration), but not a way to flood the leads and the audit
+    log: the per-address limit counts reset requests as it counts failed logins."""
+    agent = world.agent(world.company())
+    spammer = {"X-Forwarded-For": "203.0.113.78"}
+
+    def ask(account: str, headers: dict[str, str]) -> requests.Response:
+        return http().post(f"{server.url}/api/v1/auth/password-reset-requests", timeout=10,
+                           headers=headers, json={"account": account})
+
+    try:
+        for n in range(50):
+            assert ask(f"{80000 + n}@nobody.test", spammer).status_code == 202
+        limited = ask(agent.account, spammer)
+        assert (limited.status_code, limited.json()["code"]) == (429, "too_many_attempts")
+        assert ask(agent.account, {"X-Forwarded-For": "198.51.100.9"}).status_code == 202
+    finally:
+        with world.db.write() as session:
+            for row in session.scalars(select(m.AuditLog).where(
+                    m.AuditLog.address.in_(["203.0.113.78", "198.51.100.9"]))):
+                session.delete(row)
+
+
 def test_the_login_window_words_the_address_limit() -> None:
     from app.i18n import Tr
     from app.services.auth import _translate

@@ -4,7 +4,7 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-07 13:20:00
 
-Issue 9: server.auth._check_address counts an address's failed logins over the last minutes
+Issue 9: server.auth.check_address counts an address's failed logins over the last minutes
 before every login; without this index the count reads the whole audit log.
 """
 
