@@ -55,6 +55,12 @@ SESSION_TEXT: dict[str, tuple[str, str]] = {
                             "This is a shared computer: exiting or logging out clears all its "
                             "local data, so they can never be sent and the customers will not "
                             "get them."),
+    "session.unsent.text_volatile": (
+        "还有 {count} 条消息或操作未发送到服务器。\n"
+        "本机没有安全的系统钥匙串，本地缓存不会保留：退出或注销后这些内容无法再发送，顾客也不会收到。",
+        "{count} message(s) or action(s) have not reached the server.\n"
+        "There is no secure system keyring here, so the local cache is not kept: after exiting "
+        "or logging out they can never be sent and the customers will not get them."),
     "session.unsent.explain": ("等待：再尝试发送 {seconds} 秒。\n仍然退出：放弃这些内容并清除本机"
                                "数据。\n继续工作：不退出，稍后再试。",
                                "Wait: keep trying to send for {seconds} more seconds.\n"

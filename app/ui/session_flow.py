@@ -322,14 +322,21 @@ class SessionFlow(QObject):
     # ---- log out and exit (H1.6, H1.8, H1.9) ------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """On a shared computer, closing the main window (退出, Ctrl+Q, the title bar) first
-        runs the exit: flush, ask about anything unsent, wipe; then the window closes."""
+        """On a shared computer, or without a keyring (the cache dies with the app), closing
+        the main window (退出, Ctrl+Q, the title bar) first runs the exit: flush, ask about
+        anything unsent, wipe; then the window closes."""
         if (event.type() == QEvent.Type.Close and watched is self.main_window
-                and not self._may_close and self.config.get("shared_computer")):
+                and not self._may_close and (self.config.get("shared_computer")
+                                             or self._volatile())):
             event.ignore()
             self._exit()
             return True
         return False
+
+    def _volatile(self) -> bool:
+        """Without a keyring the cache dies with the app: its exit is asked like a shared
+        computer's."""
+        return self.runtime is not None and self.runtime.volatile
 
     @asyncSlot()
     async def _exit(self) -> None:
@@ -355,7 +362,7 @@ class SessionFlow(QObject):
             await self.push_presence("offline")
             await self.workers.in_net(runtime.engine.flush, FLUSH_S)
             discard = False
-            if shared and ask:
+            if (shared or runtime.volatile) and ask:  # leaving would lose what is unsent
                 decision = await self._unsent_decision(runtime)
                 if decision == "keep_working":
                     await self.push_presence(before)
@@ -385,7 +392,8 @@ class SessionFlow(QObject):
             if not count:
                 return "none"
             choice = await ask_unsent(self.tr_, count, self.wait_more_s,
-                                      self.lock if self.lock is not None else self.main_window)
+                                      self.lock if self.lock is not None else self.main_window,
+                                      volatile=runtime.volatile)
             if choice != "wait":
                 return choice
             await self.workers.in_net(runtime.engine.flush, self.wait_more_s)

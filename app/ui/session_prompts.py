@@ -77,10 +77,13 @@ class AutoLoginSwitch:
         box.deleteLater()
 
 
-async def ask_unsent(tr: Tr, count: int, wait_s: float, parent: QWidget | None) -> str:
-    """wait | discard | keep_working, for `count` intents not yet on the server (H1.8)."""
+async def ask_unsent(tr: Tr, count: int, wait_s: float, parent: QWidget | None, *,
+                     volatile: bool = False) -> str:
+    """wait | discard | keep_working, for `count` intents not yet on the server that leaving
+    would lose: a shared computer's wiped cache (H1.8), or a cache without a keyring."""
+    text = "session.unsent.text_volatile" if volatile else "session.unsent.text"
     box = QMessageBox(QMessageBox.Icon.Warning, tr("session.unsent.title"),
-                      tr("session.unsent.text", count=count),
+                      tr(text, count=count),
                       QMessageBox.StandardButton.NoButton, parent)
     box.setInformativeText(tr("session.unsent.explain", seconds=round(wait_s)))
     wait = box.addButton(tr("session.unsent.wait"), QMessageBox.ButtonRole.AcceptRole)
