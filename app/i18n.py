@@ -32,8 +32,6 @@ _BASE_TEXT: dict[str, tuple[str, str]] = {
     "login.remember": ("自动登录（夜班交接前请关闭）", "Sign in automatically (turn off before night-shift handover)"),
     "login.submit": ("登录", "Sign in"),
     "login.busy": ("正在登录…", "Signing in…"),
-    "login.no_keyring": ("本机没有安全的系统钥匙串，无法保存登录状态；每次需输入密码。",
-                         "No secure system keyring here: sign-in cannot be remembered."),
     "login.fail.format": ("账号格式应为“工号@公司域名”，例如 10086@shop.example",
                           "The account must look like employee-ID@company-domain, e.g. 10086@shop.example"),
     "login.fail.network": ("无法连接服务器。请检查网络或服务器地址，稍后重试。",
