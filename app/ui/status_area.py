@@ -32,7 +32,7 @@ class StatusArea(QObject):
         self.sync_label = QLabel(tr("sync.connecting"))
         self.clock_label = QLabel("")
         """Shown while this desk's clock is minutes or more off the server's (issue 9)."""
-        self.clock_label.setProperty("role", "warning")
+        self.clock_label.setObjectName("warning")
         self.clock_label.setWordWrap(False)
         self.clock_label.hide()
         self.undo_button = QPushButton("")

@@ -108,6 +108,7 @@ def stylesheet(p: Palette, font_pt: int = 10) -> str:
         border-bottom: 1px solid {p.divider};
     }}
     QLabel#error {{ color: {p.danger}; }}
+    QLabel#warning {{ color: {p.warning}; font-weight: bold; }}
     QLabel#hint {{ color: {p.muted}; }}
     QLabel#chatTitle {{ font-size: {title_pt}pt; font-weight: bold; padding: 10px 14px; }}
     QStatusBar {{ background: {p.surface}; border-top: 1px solid {p.divider}; }}
