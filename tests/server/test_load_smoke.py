@@ -18,7 +18,7 @@ from tests.support.api import AgentClient, InBackground, VisitorClient
 from tests.support.pg import PgCluster
 from tests.support.world import PASSWORD
 
-TEAMS, PER_TEAM, RATE, SECONDS = 2, 10, 5.0, 5.0
+TEAMS, PER_TEAM, RATE, SECONDS = 2, 10, 5.0, 3.0
 
 
 def _database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
