@@ -2,14 +2,15 @@
 
     .venv/bin/python -m bench.load_bench [--agents 1000] [--team-size 20] [--rate 100]
         [--seconds 60] [--servers 1,2] [--search 5,10,20,35,50,75,100,150,200] [--step-seconds 15]
-        [--recheck SECONDS]
+        [--idle-seconds 5] [--recheck SECONDS]
 
 For each server count: seeds a fresh database (companies of one team of --team-size agents),
 starts the server processes, logs every agent in through the API, and runs --rate customer
-messages/s for --seconds; with one server it first steps up through the --search rates (stopping
-at the first that fails) to find the highest rate meeting the goal: p99 delivery <= 500 ms and
-no errors. Delivery latency is per (message, agent of the owning team) pair: from the customer's
-POST being sent to that agent's pull answer carrying it being parsed (bench/load_gen.py);
+messages/s for --seconds (after --idle-seconds of long-polls alone, to show their cost); with
+one server it first steps up through the --search rates (stopping at the first that fails) to
+find the highest rate meeting the goal: p99 delivery <= 500 ms and no errors. Delivery latency
+is per (message, agent of the owning team) pair: from the customer's POST being sent to that
+agent's pull answer carrying it being parsed (bench/load_gen.py);
 "1st99" is the p99 to the first agent of the team. "got/s" is the rate the customers achieved.
 CPU is % of one core (median/max of 1 s samples); RSS in MB. Memory samples go to --samples.
 """
@@ -109,7 +110,7 @@ def run_config(cluster: PgCluster, servers: int, args: argparse.Namespace,
                samples_out: Path) -> list[Outcome]:
     url = cluster.new_database()
     seeds = seed(url, teams=args.agents // args.team_size, per_team=args.team_size)
-    plan: list[tuple[str, float, float]] = []
+    plan: list[tuple[str, float, float]] = [("idle", 0.0, args.idle_seconds)]
     if servers == 1 and args.search:  # ascending, before the steady run can leave a backlog
         plan += [("search", float(r), args.step_seconds) for r in args.search.split(",")]
     plan.append(("steady", args.rate, args.seconds))
@@ -141,7 +142,7 @@ def print_table(outcomes: list[Outcome]) -> None:
               f"{s.delivered:>6} {s.error_count:>4} {_ms(s.latencies, 0.5):>6} "
               f"{_ms(s.latencies, 0.99):>6} {_ms(s.latencies, 1.0):>6} "
               f"{_ms(s.first_seen, 0.99):>6} {cpu:<24} {o.generator_cpu:>5.0f} {rss}"
-              f"{'' if o.passed else '  FAIL'}")
+              f"{'' if o.passed or o.label == 'idle' else '  FAIL'}")
         if s.errors:
             print(f"      errors: {dict(s.errors)}; missed {s.missed}")
     searched = [o for o in outcomes if o.label == "search"]
@@ -162,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--search", default="5,10,20,35,50,75,100,150,200",
                         help="rates for the search with one server ('' to skip)")
     parser.add_argument("--step-seconds", type=float, default=15.0)
+    parser.add_argument("--idle-seconds", type=float, default=5.0,
+                        help="first, every agent long-polling and no customer (server CPU)")
     parser.add_argument("--recheck", type=float, default=None,
                         help="the servers' KEFU_POLL_RECHECK_S (default: the server's own)")
     parser.add_argument("--samples", type=Path,

@@ -186,6 +186,7 @@ class LoadGen:
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(self._send(i % len(self.customers), sent)))
         await asyncio.gather(*tasks)
+        await asyncio.sleep(max(0.0, started + seconds - time.monotonic()))  # rate 0: idle
         ended = time.monotonic()
         sizes = Counter(team for team, _ in self.agents)
 
