@@ -24,8 +24,9 @@ from server.state import ServerState
 
 router = APIRouter(prefix="/api/v1/visitor", tags=["visitor"])
 
-# Sequence numbers fit a database BIGINT and a JavaScript number; a larger one is 400, not 500.
-MAX_SEQ = 2**53 - 1
+# A message's sequence number is an INTEGER column (per conversation): a larger query value is
+# 400, not an "integer out of range" 500 from PostgreSQL (SQLite's integers are all 64-bit).
+MAX_SEQ = 2**31 - 1
 
 
 class Ok(BaseModel):
