@@ -18,17 +18,13 @@ from kefu_protocol.wire import (
     PushResponse,
 )
 from server import bootstrap, feed
-from server import models as m
 from server.deps import PrincipalDep, StateDep
 from server.errors import pick_language
-from server.principal import Principal
 from server.push import Pusher
+from server.seen import SeenMarks
 from server.state import ServerState
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
-
-_SEEN_EVERY_S = 20.0
-
 
 def _pusher(state: ServerState) -> Pusher:
     pusher = state.extras.get("pusher")
@@ -57,10 +53,14 @@ async def pull(
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0.0,
 ) -> Response:
     position = feed.decode_cursor(cursor, kind=state.db.kind, epoch=state.epoch)
-    await run_in_threadpool(_mark_seen, state, principal)
+    marks = _seen_marks(state)
+    if marks.note(principal.agent_id):  # at most one poll per process every 2 s writes
+        await run_in_threadpool(marks.flush)
     scopes = principal.scopes
     deadline = time.monotonic() + wait
-    recheck = state.settings.poll_recheck_s or (0.5 if state.db.kind == "postgresql" else 5.0)
+    # A fallback only: a commit's wake-up arrives once its rows are visible (server/notify.py),
+    # on PostgreSQL from every process. Each re-check is a read per waiting agent.
+    recheck = state.settings.poll_recheck_s or 5.0
     woken = False
     with state.notifier.subscribe(scopes) as subscription:
         while True:
@@ -80,17 +80,12 @@ def _read(state: ServerState, scopes: list[str], position: feed.Cursor, limit: i
                               limit=limit)
 
 
-def _mark_seen(state: ServerState, principal: Principal) -> None:
-    """Liveness for assignment: a polling client is present (throttled per agent)."""
-    seen: dict[str, float] = state.extras.setdefault("seen", {})  # type: ignore[assignment]
-    now = time.monotonic()
-    if now - seen.get(principal.agent_id, 0.0) < _SEEN_EVERY_S:
-        return
-    seen[principal.agent_id] = now
-    with state.db.write() as session:
-        agent = session.get(m.Agent, principal.agent_id)
-        if agent is not None:
-            agent.last_seen_at = m.utcnow()
+def _seen_marks(state: ServerState) -> SeenMarks:
+    marks = state.extras.get("seen")
+    if marks is None:
+        marks = state.extras["seen"] = SeenMarks(state.db)
+    assert isinstance(marks, SeenMarks)
+    return marks
 
 
 @router.get("/bootstrap", response_model=BootstrapResponse,
