@@ -4,6 +4,7 @@ kill -9, server restarts; invariants checked at quiescence against the server's 
 from __future__ import annotations
 
 import itertools
+import shutil
 import tempfile
 import time
 import uuid
@@ -72,6 +73,7 @@ class SyncFaultModel(RuleBasedStateMachine):
         self.visitors: list[VisitorClient] = []
         self.kb_id = ""
         self.team_id = ""
+        self.folder: Path | None = None
         self.ops = self.harness.tally.operations
         self.harness.tally.examples += 1
 
@@ -92,7 +94,7 @@ class SyncFaultModel(RuleBasedStateMachine):
             visitor = VisitorClient(server.url, f"访客{n}", company=company.domain)
             assert visitor.start_response.status_code == 200, visitor.start_response.text
             self.visitors.append(visitor)
-        folder = Path(tempfile.mkdtemp(prefix="kefu-model-"))
+        folder = self.folder = Path(tempfile.mkdtemp(prefix="kefu-model-"))
         note(f"desks={desk_count} fault_seed={fault_seed} rate={rate} folder={folder}")
         for n in range(desk_count):
             agent = agents[n]
@@ -166,6 +168,8 @@ class SyncFaultModel(RuleBasedStateMachine):
             for desk in self.desks:
                 desk.stop()
                 self.harness.tally.faults.update(desk.faults)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)  # kept (its path noted) on a failure
 
     # ---- the invariants --------------------------------------------------------------------
 
