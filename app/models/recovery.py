@@ -23,6 +23,8 @@ class SalvagedIntent:
     name: str
     args: dict[str, Any]
     created_at: str
+    mutation_id: int | None = None
+    """Its number under the damaged cache's client id (None if unreadable)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class CacheRecovery:
     """Unsent intents read back from the damaged file, oldest first."""
     salvage_failed: bool
     """The damaged file's outbox could not be read at all."""
+    client_id: str | None = None
+    """The damaged cache's client id: re-sent under it and their old numbers, intents the
+    server applied before the damage are replayed, not run again (a kb.used twice)."""
 
 
 def damage(path: Path, *, known_profile: bool, key: CacheKey | None = None) -> str | None:
@@ -75,38 +80,47 @@ def set_aside(path: Path, reason: str, key: CacheKey | None = None) -> CacheReco
         salvaged, failed = [], False
     else:
         secret = key.secret if key is not None and not is_plaintext(damaged) else None
-        salvaged, failed = _salvage(damaged, secret)
+        salvaged, failed, client_id = _salvage(damaged, secret)
     if key is None:
         (folder / UNSENT_FILE).write_text(json.dumps(
             [{"name": s.name, "args": s.args, "created_at": s.created_at} for s in salvaged],
             ensure_ascii=False, indent=1), encoding="utf-8")
     log.error("cache unusable (%s): set aside in %s, %d unsent intents salvaged%s", reason,
               folder.name, len(salvaged), ", outbox unreadable" if failed else "")
-    return CacheRecovery(reason, folder, tuple(salvaged), failed)
+    return CacheRecovery(reason, folder, tuple(salvaged), failed, client_id)
 
 
-def _salvage(damaged: Path, secret: bytes | None) -> tuple[list[SalvagedIntent], bool]:
-    """The outbox rows not refused by the server, row by row so one bad page loses little."""
+def _salvage(damaged: Path,
+             secret: bytes | None) -> tuple[list[SalvagedIntent], bool, str | None]:
+    """The outbox rows not refused by the server, row by row so one bad page loses little,
+    and the client id they were numbered under."""
     if not damaged.exists() or damaged.stat().st_size == 0:
-        return [], False
+        return [], False, None
     try:
         conn = connect(damaged, secret, read_only=True)
     except DatabaseError:
-        return [], True
+        return [], True, None
     found: list[SalvagedIntent] = []
     try:
         seqs = [row[0] for row in conn.execute(
             "SELECT seq FROM outbox WHERE state != 'rejected' ORDER BY seq")]
     except DatabaseError:
         conn.close()
-        return [], True
+        return [], True, None
     failed = False
     for seq in seqs:
         try:
-            row = conn.execute("SELECT name, args, created_at FROM outbox WHERE seq = ?",
-                               (seq,)).fetchone()
-            found.append(SalvagedIntent(str(row[0]), json.loads(row[1]), str(row[2])))
+            row = conn.execute("SELECT name, args, created_at, mutation_id FROM outbox "
+                               "WHERE seq = ?", (seq,)).fetchone()
+            found.append(SalvagedIntent(str(row[0]), json.loads(row[1]), str(row[2]),
+                                        int(row[3]) if row[3] is not None else None))
         except (DatabaseError, ValueError, TypeError):
             failed = True
+    client_id: str | None = None
+    try:
+        row = conn.execute("SELECT value FROM sync_state WHERE key = 'client_id'").fetchone()
+        client_id = str(row[0]) if row and row[0] else None
+    except DatabaseError:
+        pass  # the intents go out under a new client id, renumbered
     conn.close()
-    return found, failed
+    return found, failed, client_id

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from app.models.recovery import CacheRecovery
 from app.models.store import Store, open_store, profile_dir
 from app.services.auth import AuthService, SignedIn
@@ -78,6 +80,18 @@ class Runtime:
         return True
 
 
+def _requeue(session: Session, recovery: CacheRecovery) -> None:
+    """Under the damaged cache's client id and numbers when all were read (nothing the server
+    applied runs twice); otherwise renumbered under a new one."""
+    numbered = [(i.mutation_id, i.name, i.args) for i in recovery.salvaged
+                if i.mutation_id is not None]
+    if recovery.client_id and len(numbered) == len(recovery.salvaged):
+        outbox.adopt(session, recovery.client_id, numbered)
+        return
+    for intent in recovery.salvaged:
+        outbox.enqueue(session, intent.name, intent.args)
+
+
 def open_runtime(
     signed_in: SignedIn,
     *,
@@ -100,8 +114,7 @@ def open_runtime(
         log.warning("no keyring: the local cache is kept for this run only")
     if store.recovery is not None and store.recovery.salvaged:
         with store.write() as session:  # the damaged cache's unsent work goes out again
-            for intent in store.recovery.salvaged:
-                outbox.enqueue(session, intent.name, intent.args)
+            _requeue(session, store.recovery)
 
     def rotated(token: str) -> None:
         if auth.vault.remembers(signed_in.server_url, signed_in.account, remember):

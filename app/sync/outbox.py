@@ -55,6 +55,20 @@ def enqueue(session: Session, name: str, args: dict[str, Any]) -> int:
     return row.seq
 
 
+def adopt(session: Session, client_id: str, intents: list[tuple[int, str, dict[str, Any]]]) -> None:
+    """A rebuilt cache takes over a damaged one's unsent intents under its client id and their
+    numbers (mutation id, name, args): the server replays those it already applied."""
+    set_state(session, "client_id", client_id)
+    for mutation_id, name, args in intents:
+        session.add(Outbox(mutation_id=mutation_id, name=name, args=args,
+                           created_at=dt.datetime.now(dt.UTC).isoformat(), state="pending",
+                           attempts=0))
+    following = max((i[0] for i in intents), default=0) + 1
+    set_state(session, "next_mutation_id",
+              str(max(following, int(get_state(session, "next_mutation_id", "1")))))
+    session.flush()
+
+
 def next_batch(session: Session, limit: int = 100) -> list[Pending]:
     """Unsent intents in order. Rows already sent wait for their ack in the feed."""
     rows = session.scalars(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from pathlib import Path
 
 import qasync
+from sqlalchemy.orm import Session
 
 from app.i18n import Tr
 from app.models import cipher
@@ -14,7 +16,8 @@ from app.models.recovery import UNSENT_FILE
 from app.models.store import open_store, profile_dir
 from app.sync import outbox
 from app.ui.cache_notice import recovery_text
-from tests.support.api import VisitorClient
+from server import models as m
+from tests.support.api import AgentClient, VisitorClient
 from tests.support.client_side import Desk, MemoryKeyring, eventually
 from tests.support.qt_async import App, aloop, run, until
 from tests.support.server_proc import ServerProcess
@@ -123,6 +126,48 @@ def test_after_the_rebuild_the_queued_reply_still_reaches_the_customer(
         assert agent_texts.count("断网时写的回复") == 1
         texts = [m.text for m in runtime.chat.messages(visitor.conversation_id)]
         assert "断网时写的回复" in texts and "在吗" in texts, "rebuilt from the server"
+    finally:
+        desk.close()
+
+
+def test_an_intent_the_server_applied_before_the_damage_is_not_applied_twice(
+    server: ServerProcess, world: World, tmp_path: Path
+) -> None:
+    """The server applied a kb.used whose answer the desk never recorded; then the cache broke.
+    Re-sent under the old client id and number, the server replays it: the entry's use count
+    goes up once, not twice (renumbered under a new id it ran again)."""
+    lead = world.agent(world.company(), role="lead")
+    editor = AgentClient(server.url, lead.account, PASSWORD)
+    kb_id = str(uuid.uuid4())
+    assert editor.do("kb.upsert", id=kb_id, category="售后", title="退货", body="七天无理由",
+                     base_version=None)["status"] == "applied"
+    ring = MemoryKeyring()
+    desk = Desk(server.url, tmp_path, keyring_backend=ring)
+    try:
+        runtime = desk.sign_in(lead.account, PASSWORD)
+        eventually(lambda: runtime.engine.status.state == "online")
+        runtime.engine.stop()  # from here the desk hears no answer
+
+        def queue(session: Session) -> tuple[str, int]:
+            outbox.enqueue(session, "kb.used", {"id": kb_id})
+            item = outbox.next_batch(session)[-1]
+            return outbox.client_id(session), item.mutation_id
+
+        with runtime.store.write() as session:
+            client_id, mutation_id = queue(session)
+        editor.client_id = client_id  # the push whose answer was lost: the server applied it
+        assert editor.push({"id": mutation_id, "name": "kb.used",
+                            "args": {"id": kb_id}})[0]["status"] == "applied"
+        desk.close()
+        path = profile_dir(tmp_path, server.url, lead.account) / "cache.db"
+        _break_an_index(path, desk.vault.cache_key(server.url, lead.account).secret)
+        desk = Desk(server.url, tmp_path, keyring_backend=ring)
+        runtime = desk.sign_in(lead.account, PASSWORD)
+        assert runtime.recovery is not None and len(runtime.recovery.salvaged) == 1
+        eventually(lambda: runtime.engine.status.pending == 0, timeout=45)
+        with world.db.read() as session:
+            entry = session.get(m.KbEntry, kb_id)
+            assert entry is not None and entry.use_count == 1, "kb.used ran twice"
     finally:
         desk.close()
 
