@@ -76,9 +76,9 @@ def set_aside(path: Path, reason: str, key: CacheKey | None = None) -> CacheReco
         if source.exists():
             shutil.move(str(source), str(folder / source.name))
     damaged = folder / path.name
-    if reason == "key_lost":
-        salvaged, failed = [], False
-    else:
+    salvaged: list[SalvagedIntent] = []
+    failed, client_id = False, None
+    if reason != "key_lost":
         secret = key.secret if key is not None and not is_plaintext(damaged) else None
         salvaged, failed, client_id = _salvage(damaged, secret)
     if key is None:
