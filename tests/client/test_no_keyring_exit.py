@@ -10,11 +10,11 @@ from pathlib import Path
 import keyring.backends.fail
 import pytest
 import qasync
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from tests.support.api import VisitorClient
-from tests.support.qt_async import App, aloop, run, until
+from tests.support.qt_async import App, aloop, dialog_button, run, until
 from tests.support.server_proc import ServerProcess
 from tests.support.world import PASSWORD, World
 
@@ -28,15 +28,6 @@ def bare_app(ui_server: ServerProcess, tmp_path: Path) -> Iterator[App]:
     a.flow.wait_more_s = 0.5
     yield a
     a.close()
-
-
-def _box_button(text: str) -> QPushButton | None:
-    for widget in QApplication.topLevelWidgets():
-        if isinstance(widget, QMessageBox) and widget.isVisible():
-            for button in widget.findChildren(QPushButton):
-                if button.text() == text:
-                    return button
-    return None
 
 
 def _customer_view(visitor: VisitorClient) -> list[str]:
@@ -70,7 +61,7 @@ def test_quitting_without_a_keyring_asks_before_unsent_replies_are_lost(
             window.chat_panel.send_button.click()
             await until(lambda: window.chat_panel.composer.toPlainText() == "")
             window.close()
-            keep = await until(lambda: _box_button("继续工作"), timeout=30)
+            keep = await until(lambda: dialog_button("继续工作"), timeout=30)
             box = keep.window()
             assert isinstance(box, QMessageBox) and "没有安全的系统钥匙串" in box.text()
             assert "条消息或操作未发送" in box.text()  # the reply and going offline
@@ -83,7 +74,7 @@ def test_quitting_without_a_keyring_asks_before_unsent_replies_are_lost(
         await until(lambda: runtime.engine.status.pending == 0)
         window.close()  # everything is on the server: no question, the app exits
         await until(lambda: ended == ["exit"], timeout=30)
-        assert _box_button("继续工作") is None and flow.runtime is None
+        assert dialog_button("继续工作") is None and flow.runtime is None
 
     try:
         run(aloop, scenario(), timeout=150)

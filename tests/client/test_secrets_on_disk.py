@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import subprocess
 import sys
 import uuid
 from pathlib import Path
 
-import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
 from app.main import setup_logging
-from tests.conftest import IN_CI
 from tests.support.api import VisitorClient
 from tests.support.qt_async import App, until
+from tests.support.secret_service import require_secret_service, run_in_keyring_session
 from tests.support.server_proc import ServerProcess
 from tests.support.world import PASSWORD, World
 
@@ -52,32 +49,16 @@ def files_containing(roots: list[Path], needles: dict[str, bytes]) -> dict[str, 
 def test_no_secret_or_customer_data_in_any_file_of_an_ordinary_desk(
     ui_server: ServerProcess, ui_world: World, tmp_path: Path
 ) -> None:
-    tools = ("dbus-run-session", "gnome-keyring-daemon")
-    missing = [tool for tool in tools if shutil.which(tool) is None]
-    if missing:
-        if IN_CI:
-            pytest.fail(f"missing {missing}: scripts/bootstrap.sh test installs gnome-keyring")
-        pytest.skip(f"no Secret Service here ({missing}); ./test.sh installs gnome-keyring")
+    require_secret_service()
     company = ui_world.company()
     agent = ui_world.agent(company, name="落盘检查客服")
     nickname, phone = f"隐私顾客{uuid.uuid4().hex[:4]}", f"139{uuid.uuid4().int % 10**8:08d}"
     visitor = VisitorClient(ui_server.url, nickname, company=company.domain)
     assert visitor.send(f"电话 {phone}，身份证 {ID_NUMBER}，地址 {ADDRESS}").status_code == 200
-    home = tmp_path / "home"
-    home.mkdir()
-    script = (
-        'echo -n unlock | gnome-keyring-daemon --unlock --components=secrets >/dev/null && '
-        f'"{sys.executable}" -m tests.client.test_secrets_on_disk "$@"'
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "XDG_RUNTIME"))}
-    env.update(HOME=str(home), PYTHON_KEYRING_BACKEND="keyring.backends.SecretService.Keyring",
-               QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(home / ".config"),
-               XDG_DATA_HOME=str(home / ".local/share"), XDG_CACHE_HOME=str(home / ".cache"))
-    result = subprocess.run(
-        ["dbus-run-session", "--", "bash", "-c", script, "secrets-on-disk", ui_server.url,
-         agent.account, PASSWORD, str(tmp_path / "data"), nickname, phone],
-        capture_output=True, text=True, timeout=240, env=env, cwd=Path(__file__).parents[2],
-    )
+    result = run_in_keyring_session(
+        "tests.client.test_secrets_on_disk",
+        [ui_server.url, agent.account, PASSWORD, str(tmp_path / "data"), nickname, phone],
+        tmp_path / "home", timeout=240)
     assert CHILD_OK in result.stdout, result.stdout + result.stderr
     assert [m["text"] for m in visitor.receive()["messages"] if m["sender"] == "agent"] \
         == [REPLY], "the work the scan followed really happened"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -19,23 +18,22 @@ from pathlib import Path
 
 import pytest
 import qasync
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from app.policy import Policy
 from app.services.credentials import CACHE_SERVICE, SERVICE
 from server import models as m
-from tests.conftest import IN_CI
 from tests.support.api import VisitorClient
-from tests.support.qt_async import App, aloop, run, until
+from tests.support.qt_async import App, aloop, dialog_button, run, until
+from tests.support.secret_service import require_secret_service, run_in_keyring_session
 from tests.support.server_proc import ServerProcess
 from tests.support.world import PASSWORD, CompanyRef, World
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 __all__ = ["aloop"]
 
-_TOOLS = ("dbus-run-session", "gnome-keyring-daemon", "secret-tool")
 CHILD_OK = "SHARED-WIPE-OK"
 OLD_SERVER = "https://old-kefu.example"
 STALE_TOKEN = "stale-remembered-token-0123456789"
@@ -76,11 +74,7 @@ def _shared_policy(root: Path) -> Policy:
 def test_shared_desk_exit_leaves_no_trace_in_files_or_the_keyring(
     ui_server: ServerProcess, ui_world: World, tmp_path: Path
 ) -> None:
-    missing = [tool for tool in _TOOLS if shutil.which(tool) is None]
-    if missing:
-        if IN_CI:
-            pytest.fail(f"missing {missing}: scripts/bootstrap.sh test installs gnome-keyring")
-        pytest.skip(f"no Secret Service here ({missing}); ./test.sh installs gnome-keyring")
+    require_secret_service()
     company = ui_world.company()
     agent = ui_world.agent(company, name="公用机客服")
     nickname, phone = f"共享机顾客{uuid.uuid4().hex[:4]}", f"139{uuid.uuid4().int % 10**8:08d}"
@@ -88,20 +82,10 @@ def test_shared_desk_exit_leaves_no_trace_in_files_or_the_keyring(
     visitor = VisitorClient(ui_server.url, nickname, company=company.domain, order_no=order_no)
     assert visitor.send(f"我的电话是 {phone}，订单 {order_no} 还没发货").status_code == 200
     masked = f"{phone[:3]}****{phone[-4:]}"
-    home = tmp_path / "home"
-    home.mkdir()
-    script = (
-        'echo -n unlock | gnome-keyring-daemon --unlock --components=secrets >/dev/null && '
-        f'"{sys.executable}" -m tests.client.test_shared_wipe "$@"'
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "XDG_RUNTIME"))}
-    env.update(HOME=str(home), PYTHON_KEYRING_BACKEND="keyring.backends.SecretService.Keyring",
-               QT_QPA_PLATFORM="offscreen")
-    result = subprocess.run(
-        ["dbus-run-session", "--", "bash", "-c", script, "shared-wipe", ui_server.url,
-         agent.account, PASSWORD, str(tmp_path / "data"), nickname, phone, masked],
-        capture_output=True, text=True, timeout=180, env=env, cwd=Path(__file__).parents[2],
-    )
+    result = run_in_keyring_session(
+        "tests.client.test_shared_wipe",
+        [ui_server.url, agent.account, PASSWORD, str(tmp_path / "data"), nickname, phone,
+         masked], tmp_path / "home")
     assert CHILD_OK in result.stdout, result.stdout + result.stderr
     with ui_world.db.read() as session:
         open_sessions = session.scalar(select(func.count()).select_from(m.AuthSession).where(
@@ -201,15 +185,6 @@ def shared_app(ui_server: ServerProcess, tmp_path: Path) -> Iterator[App]:
     a.close()
 
 
-def _dialog_button(text: str) -> QPushButton | None:
-    for widget in QApplication.topLevelWidgets():
-        if isinstance(widget, QMessageBox) and widget.isVisible():
-            for button in widget.findChildren(QPushButton):
-                if button.text() == text:
-                    return button
-    return None
-
-
 def test_unsent_replies_on_a_shared_desk_are_put_to_the_agent(
     qtbot: QtBot, aloop: qasync.QEventLoop, shared_app: App, ui_server: ServerProcess,
     ui_world: World
@@ -236,7 +211,7 @@ def test_unsent_replies_on_a_shared_desk_are_put_to_the_agent(
             window.chat_panel.send_button.click()
             await until(lambda: window.chat_panel.composer.toPlainText() == "")
             window.close()
-            keep = await until(lambda: _dialog_button("继续工作"), timeout=30)
+            keep = await until(lambda: dialog_button("继续工作"), timeout=30)
             box = keep.window()
             assert isinstance(box, QMessageBox) and "还有" in box.text() and "未发送" in box.text()
             keep.click()  # 继续工作: nothing is lost, the desk stays signed in
@@ -244,8 +219,8 @@ def test_unsent_replies_on_a_shared_desk_are_put_to_the_agent(
             await _settle()
             assert window.isVisible() and flow.runtime is runtime and profile.exists()
             window.close()
-            (await until(lambda: _dialog_button("等待"), timeout=30)).click()
-            discard = await until(lambda: _dialog_button("仍然退出"), timeout=30)  # asked again
+            (await until(lambda: dialog_button("等待"), timeout=30)).click()
+            discard = await until(lambda: dialog_button("仍然退出"), timeout=30)  # asked again
             discard.click()
             await until(lambda: ended == ["exit"], timeout=30)
             assert not profile.exists(), "the agent chose: the cache is wiped"

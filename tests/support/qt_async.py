@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import qasync
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from app.config import Config
 from app.i18n import Tr
@@ -105,3 +105,13 @@ class App:
         self.flow.login.deleteLater()
         QApplication.processEvents()
         self.workers.shutdown()
+
+
+def dialog_button(text: str) -> QPushButton | None:
+    """The button labelled `text` of a visible message box, if one is showing."""
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, QMessageBox) and widget.isVisible():
+            for button in widget.findChildren(QPushButton):
+                if button.text() == text:
+                    return button
+    return None
