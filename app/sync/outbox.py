@@ -46,9 +46,12 @@ def _take_mutation_id(session: Session) -> int:
     return value
 
 
-def enqueue(session: Session, name: str, args: dict[str, Any]) -> int:
-    """One intent, numbered for this client id; returns its outbox position."""
-    row = Outbox(mutation_id=_take_mutation_id(session), name=name, args=args,
+def enqueue(session: Session, name: str, args: dict[str, Any], *,
+            mutation_id: int | None = None) -> int:
+    """One intent, numbered for this client id (or keeping `mutation_id`, see `adopt`);
+    returns its outbox position."""
+    number = mutation_id if mutation_id is not None else _take_mutation_id(session)
+    row = Outbox(mutation_id=number, name=name, args=args,
                  created_at=dt.datetime.now(dt.UTC).isoformat(), state="pending", attempts=0)
     session.add(row)
     session.flush()
@@ -60,13 +63,10 @@ def adopt(session: Session, client_id: str, intents: list[tuple[int, str, dict[s
     numbers (mutation id, name, args): the server replays those it already applied."""
     set_state(session, "client_id", client_id)
     for mutation_id, name, args in intents:
-        session.add(Outbox(mutation_id=mutation_id, name=name, args=args,
-                           created_at=dt.datetime.now(dt.UTC).isoformat(), state="pending",
-                           attempts=0))
+        enqueue(session, name, args, mutation_id=mutation_id)
     following = max((i[0] for i in intents), default=0) + 1
     set_state(session, "next_mutation_id",
               str(max(following, int(get_state(session, "next_mutation_id", "1")))))
-    session.flush()
 
 
 def next_batch(session: Session, limit: int = 100) -> list[Pending]:
