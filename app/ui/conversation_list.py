@@ -171,12 +171,13 @@ class ConversationDelegate(QStyledItemDelegate):
 
     HEIGHT = 64
 
-    def __init__(self, palette: Palette, tr: Tr, view: QListView) -> None:
+    def __init__(self, palette: Palette, tr: Tr, view: QListView,
+                 now: Callable[[], dt.datetime]) -> None:
         super().__init__(view)
         self.palette = palette
         self.tr_ = tr
-        self.now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
-        """Waiting times run on the server's clock once the window knows it (issue 9)."""
+        self.now = now
+        """Waiting times run on the server's clock (issue 9)."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         """One height for every row, grown with the font size (H2.2)."""
@@ -282,7 +283,9 @@ class ConversationListView(QListView):
         QAbstractItemView.dataChanged(self, top_left, bottom_right, list(roles))
 
 
-def make_conversation_view(model: ConversationListModel, palette: Palette, tr: Tr) -> QListView:
+def make_conversation_view(model: ConversationListModel, palette: Palette, tr: Tr,
+                           now: Callable[[], dt.datetime] | None = None) -> QListView:
+    """`now`: the server's time for waiting times (the local clock when not given)."""
     view = ConversationListView()
     view.setModel(model)
     view.setUniformItemSizes(True)
@@ -290,7 +293,8 @@ def make_conversation_view(model: ConversationListModel, palette: Palette, tr: T
     # out (two Python calls each), so a 50k reset would hold the first paint for ~60 ms.
     view.setLayoutMode(QListView.LayoutMode.Batched)
     view.setBatchSize(500)
-    view.setItemDelegate(ConversationDelegate(palette, tr, view))
+    view.setItemDelegate(ConversationDelegate(palette, tr, view,
+                                              now or (lambda: dt.datetime.now(dt.UTC))))
     view.setSelectionMode(QListView.SelectionMode.SingleSelection)
     view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
     view.setMinimumWidth(260)

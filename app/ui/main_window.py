@@ -108,8 +108,7 @@ class MainWindow(QMainWindow):
             lambda: chat.conversation_order(self.query),
             lambda ids: chat.conversation_rows(ids, self.query),
             lambda ids: chat.sort_keys(ids, self.query))
-        self.list_view = make_conversation_view(self.list_model, palette, tr)
-        self.list_view.itemDelegate().now = self.clock.now  # type: ignore[attr-defined]
+        self.list_view = make_conversation_view(self.list_model, palette, tr, self.clock.now)
         self.list_view.selectionModel().selectionChanged.connect(self._on_selection)
         self.list_header = ListHeader(tr, self.query)
         self.list_header.query_changed.connect(self._query_changed)
