@@ -61,7 +61,6 @@ async def pull(
     # A fallback only: a commit's wake-up arrives once its rows are visible (server/notify.py),
     # on PostgreSQL from every process. Each re-check is a read per waiting agent.
     recheck = state.settings.poll_recheck_s or 5.0
-    woken = False
     with state.notifier.subscribe(scopes) as subscription:
         while True:
             subscription.clear()
@@ -69,8 +68,7 @@ async def pull(
             remaining = deadline - time.monotonic()
             if page.changes or remaining <= 0:
                 break
-            # After a wake the new row may sit just above PostgreSQL's horizon: look again soon.
-            woken = await subscription.wait(min(remaining, 0.02 if woken else recheck))
+            await subscription.wait(min(remaining, recheck))
     return Response(feed.page_json(page, state.db.kind), media_type="application/json")
 
 
