@@ -43,6 +43,8 @@ def test_a_megabyte_paste_is_refused_with_its_length_and_kept_for_trimming(
         await until(lambda: window.list_model.rowCount() == 1)
         window.list_view.setCurrentIndex(window.list_model.index(0))
         await until(lambda: window.current is not None)
+        assert runtime is not None
+        await until(lambda: runtime.engine.status.pending == 0)  # sign-in's own intents (presence)
         panel = window.chat_panel
         panel.composer.setPlainText(MEGABYTE_TEXT)
         assert panel.hint.text() == f"消息过长：{1 << 20} 字，上限 {MAX_MESSAGE_CHARS} 字。"
