@@ -50,7 +50,7 @@ class DemoBackend:
         self.url = f"http://127.0.0.1:{port}"
         app = create_app(Settings(database_url=db.url, demo=True), db)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                               log_level="critical",
+                                               log_level="critical", loop="asyncio",
                                                timeout_graceful_shutdown=1))
         self._server = server
         self._thread = threading.Thread(target=server.run, name="demo-server", daemon=True)

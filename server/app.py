@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+import anyio.to_thread
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kefu_protocol.wire import MAX_BODY_BYTES, PROTOCOL_HEADER, PROTOCOL_VERSION, ErrorBody
 from server.db import Database
@@ -58,6 +61,10 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         notifier.bind_loop(asyncio.get_running_loop())
         if db.kind == "postgresql":
             notifier.start_pg_listener(_libpq_conninfo(db))
+            # No more worker threads than pooled connections: a wake-up of a whole floor then
+            # queues for a connection instead of opening (and closing) overflow ones.
+            limiter = anyio.to_thread.current_default_thread_limiter()
+            limiter.total_tokens = db.pool_size
         try:
             yield
         finally:
@@ -156,22 +163,43 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _install_guards(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return _error_response(request, ApiError("payload_too_large", limit=MAX_BODY_BYTES))
-        if "\x00" in request.url.path or b"%00" in request.scope.get("query_string", b""):
-            # PostgreSQL text cannot hold U+0000: refused here, not a 500 from the query.
-            return _error_response(request, ApiError(
-                "invalid_request", detail="the address contains a NUL character (%00)"))
-        protocol = request.headers.get(PROTOCOL_HEADER)
-        if protocol is not None and protocol != str(PROTOCOL_VERSION):
-            return _error_response(
-                request, ApiError("unsupported_protocol", got=protocol, expected=PROTOCOL_VERSION)
-            )
-        response = await call_next(request)
-        response.headers[PROTOCOL_HEADER] = str(PROTOCOL_VERSION)
-        return response
+    app.add_middleware(_Guard)
+
+
+class _Guard:
+    """Refuses oversized bodies, NUL in the address and a foreign protocol version before any
+    route runs, and stamps every answer with the protocol version. Plain ASGI: it runs on every
+    long-poll, where a `BaseHTTPMiddleware` would add a task and two streams per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        refusal = _refusal(request)
+        if refusal is not None:
+            await _error_response(request, refusal)(scope, receive, send)
+            return
+
+        async def stamped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[PROTOCOL_HEADER] = str(PROTOCOL_VERSION)
+            await send(message)
+
+        await self.app(scope, receive, stamped)
+
+
+def _refusal(request: Request) -> ApiError | None:
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        return ApiError("payload_too_large", limit=MAX_BODY_BYTES)
+    if "\x00" in request.url.path or b"%00" in request.scope.get("query_string", b""):
+        # PostgreSQL text cannot hold U+0000: refused here, not a 500 from the query.
+        return ApiError("invalid_request", detail="the address contains a NUL character (%00)")
+    protocol = request.headers.get(PROTOCOL_HEADER)
+    if protocol is not None and protocol != str(PROTOCOL_VERSION):
+        return ApiError("unsupported_protocol", got=protocol, expected=PROTOCOL_VERSION)
+    return None
