@@ -19,6 +19,7 @@ class Database:
     kind: str
     url: str
     _sessions: sessionmaker[Session]
+    pool_size: int = 5
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -34,27 +35,34 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only transaction (rolled back at the end)."""
+        """A read-only transaction (rolled back at the end). On PostgreSQL the connection runs
+        in autocommit: under READ COMMITTED every statement takes its own snapshot anyway, so a
+        BEGIN and a ROLLBACK would only add two round trips to every long-poll's read."""
         with self._sessions() as session:
+            if self.kind == "postgresql":
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             try:
                 yield session
             finally:
                 session.rollback()
 
 
-def open_database(url: str, *, pool_size: int = 10) -> Database:
+def open_database(url: str, *, pool_size: int = 20) -> Database:
     """Creates the engine for `url` with the pragmas and pool settings this server relies on."""
     kind = "sqlite" if url.startswith("sqlite") else "postgresql"
     kwargs: dict[str, Any] = {}
     if kind == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+        # Connections past pool_size are closed when handed back, and PostgreSQL forks a backend
+        # for each new one: the pool is sized for a wake-up of a whole floor's long-polls
+        # (server/routes/sync.py caps their reads below it), the overflow only absorbs spikes.
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size // 2, pool_pre_ping=True)
     engine = create_engine(url, **kwargs)
     if kind == "sqlite":
         _configure_sqlite(engine)
     sessions = sessionmaker(engine, expire_on_commit=False)
-    return Database(engine=engine, kind=kind, url=url, _sessions=sessions)
+    return Database(engine=engine, kind=kind, url=url, _sessions=sessions, pool_size=pool_size)
 
 
 def _configure_sqlite(engine: Engine) -> None:

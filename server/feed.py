@@ -66,10 +66,10 @@ def read_page(
     session: Session, *, kind: str, scopes: list[str], cursor: Cursor, limit: int
 ) -> Page:
     """Up to `limit` changes after `cursor`, extended so no transaction is split across pages."""
-    _check_known(session, kind=kind, cursor=cursor)
     if kind == "postgresql":
-        rows = _read_pg(session, scopes, cursor, limit)
+        rows = _read_pg(session, scopes, cursor, limit)  # checks the cursor in the same query
     else:
+        _check_known(session, kind=kind, cursor=cursor)
         rows = _read_sqlite(session, scopes, cursor, limit)
     if not rows:
         return Page([], cursor, True)
@@ -117,17 +117,25 @@ def _read_sqlite(
 def _read_pg(
     session: Session, scopes: list[str], cursor: Cursor, limit: int
 ) -> list[dict[str, Any]]:
+    """The page, and in the same round trip whether the cursor's row exists (_check_known):
+    every waiting long-poll of a woken floor runs this."""
     stmt = text(
-        f"SELECT {_PG_COLUMNS} FROM change_log "
+        "SELECT k.known, c.* FROM (SELECT (CAST(:cid AS bigint) = 0 OR EXISTS (SELECT 1 "
+        "FROM change_log WHERE id = :cid AND xid = CAST(:cx AS text)::xid8)) AS known) AS k "
+        f"LEFT JOIN LATERAL (SELECT {_PG_COLUMNS}, change_log.xid AS sort_xid FROM change_log "
         "WHERE scope = ANY(:scopes) AND (xid, id) > (CAST(:cx AS text)::xid8, :cid) "
         "AND xid < pg_snapshot_xmin(pg_current_snapshot()) "
         # Qualified: a bare `xid` would sort by the text alias above ('10' < '9').
-        "ORDER BY change_log.xid, change_log.id LIMIT :n"
+        "ORDER BY change_log.xid, change_log.id LIMIT :n) AS c ON true "
+        "ORDER BY c.sort_xid, c.id"
     )
     result = session.execute(
         stmt, {"scopes": scopes, "cx": str(cursor.xid), "cid": cursor.id, "n": limit}
     )
-    return [_row(r) for r in result.mappings()]
+    rows = list(result.mappings())
+    if not rows[0]["known"]:
+        raise ApiError("reset_required", reason="restored")
+    return [_row(r) for r in rows if r["id"] is not None]
 
 
 def _rest_of_transaction(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 _GATE_POLL_S = 0.005  # while a wake-up is held: how soon the horizon is looked at again
 _HELD_REWAKE_S = 0.5  # behind a long transaction: wake this often anyway (rows may be visible)
+_MAX_MARKED = 100_000  # keys whose last wake-up is remembered (Notifier.marker)
 _HORIZON = ("SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text "
             "FROM pg_current_snapshot() AS s")
 
@@ -53,6 +55,15 @@ class Notifier:
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
         self._via_listen = False
+        self._ticks = itertools.count(1)
+        self._woken: dict[str, int] = {}  # key -> tick of its last wake-up ('*': of all keys)
+
+    def marker(self, keys: Iterable[str]) -> tuple[int, ...]:
+        """Changes whenever any of `keys` is woken (call on the loop). Equal markers before two
+        reads mean no commit in those keys became visible in between, as far as this process
+        has heard: the second read would find what the first found."""
+        woken = self._woken
+        return (woken.get("*", 0), *(woken.get(key, 0) for key in keys))
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -91,6 +102,11 @@ class Notifier:
             self._loop.call_soon_threadsafe(self._wake, keys)
 
     def _wake(self, keys: list[str]) -> None:
+        tick = next(self._ticks)
+        if len(self._woken) > _MAX_MARKED:  # forget, and change every marker: costs one read
+            self._woken = {"*": tick}
+        for key in keys:
+            self._woken[key] = tick
         if "*" in keys:
             targets = [e for waiters in self._waiters.values() for e in waiters]
         else:
@@ -178,3 +194,28 @@ class HorizonGate:
         self._held = still
         if due:
             self._wake(sorted(due))
+
+
+class QuietReads:
+    """Remembers feed reads that found nothing, with the Notifier's marker taken before them: a
+    long-poll asking again from the same cursor, with the marker unchanged and within `ttl`
+    seconds, can go straight to waiting. Saves a read on every long-poll of a woken floor; the
+    ttl keeps the periodic re-check's guarantee should a wake-up ever be lost."""
+
+    def __init__(self, ttl: float, size: int = 20_000) -> None:
+        self._ttl = ttl
+        self._size = size
+        self._seen: OrderedDict[tuple[tuple[str, ...], str], tuple[tuple[int, ...], float]] = (
+            OrderedDict())
+
+    def found_nothing(self, scopes: list[str], cursor: str, marker: tuple[int, ...]) -> None:
+        key = (tuple(scopes), cursor)
+        self._seen[key] = (marker, time.monotonic())
+        self._seen.move_to_end(key)
+        if len(self._seen) > self._size:
+            self._seen.popitem(last=False)
+
+    def still_nothing(self, scopes: list[str], cursor: str, marker: tuple[int, ...]) -> bool:
+        seen = self._seen.get((tuple(scopes), cursor))
+        return (seen is not None and seen[0] == marker
+                and time.monotonic() - seen[1] < self._ttl)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -18,8 +19,9 @@ from kefu_protocol.wire import (
     PushResponse,
 )
 from server import bootstrap, feed
-from server.deps import PrincipalDep, StateDep
+from server.deps import PollPrincipalDep, PrincipalDep, StateDep, poll_limiter
 from server.errors import pick_language
+from server.notify import QuietReads
 from server.push import Pusher
 from server.seen import SeenMarks
 from server.state import ServerState
@@ -46,7 +48,7 @@ def push(body: PushRequest, request: Request, principal: PrincipalDep,
             summary="Ordered changes after a cursor; with wait>0 a long-poll",
             responses={409: {"description": "reset_required: bootstrap again"}})
 async def pull(
-    principal: PrincipalDep,
+    principal: PollPrincipalDep,
     state: StateDep,
     cursor: Annotated[str, Query(max_length=200)] = "",
     limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = DEFAULT_PULL_LIMIT,
@@ -61,10 +63,21 @@ async def pull(
     # A fallback only: a commit's wake-up arrives once its rows are visible (server/notify.py),
     # on PostgreSQL from every process. Each re-check is a read per waiting agent.
     recheck = state.settings.poll_recheck_s or 5.0
-    with state.notifier.subscribe(scopes) as subscription:
+    quiet = _quiet_reads(state, recheck)
+    notifier = state.notifier
+    with notifier.subscribe(scopes) as subscription:
+        skip = wait > 0  # only the first read, and only if nothing was woken since the last
         while True:
             subscription.clear()
-            page = await run_in_threadpool(_read, state, scopes, position, limit)
+            marker = notifier.marker(scopes)
+            if skip and quiet.still_nothing(scopes, cursor, marker):
+                page = feed.Page([], position, True)
+            else:
+                page = await anyio.to_thread.run_sync(
+                    _read, state, scopes, position, limit, limiter=poll_limiter(state))
+                if not page.changes:
+                    quiet.found_nothing(scopes, cursor, marker)
+            skip = False
             remaining = deadline - time.monotonic()
             if page.changes or remaining <= 0:
                 break
@@ -76,6 +89,14 @@ def _read(state: ServerState, scopes: list[str], position: feed.Cursor, limit: i
     with state.db.read() as session:
         return feed.read_page(session, kind=state.db.kind, scopes=scopes, cursor=position,
                               limit=limit)
+
+
+def _quiet_reads(state: ServerState, ttl: float) -> QuietReads:
+    quiet = state.extras.get("quiet")
+    if quiet is None:
+        quiet = state.extras["quiet"] = QuietReads(ttl)
+    assert isinstance(quiet, QuietReads)
+    return quiet
 
 
 def _seen_marks(state: ServerState) -> SeenMarks:

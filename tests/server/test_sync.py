@@ -145,6 +145,27 @@ def test_long_poll_returns_soon_after_a_customer_message(
     assert seconds < 10, "the long-poll timed out instead of waking up"
 
 
+def test_a_message_between_two_long_polls_is_answered_at_once(
+    server: ServerProcess, world: World
+) -> None:
+    """The second long-poll must not trust the first one's empty read (server/notify.py
+    QuietReads): the message came while no long-poll was open, so only the wake-up's mark
+    tells — without it the answer would wait for the 5 s re-check."""
+    company = world.company()
+    agent = _agent(server, world, company)
+    visitor = _conversation(server, company)
+    agent.pull_all()
+    for _ in range(10):  # until a long-poll finds nothing, which the server remembers
+        if not agent.pull(wait=0.5)["changes"]:
+            break
+    assert visitor.send("还在吗？").status_code == 200
+    poll = InBackground(lambda: agent.pull(wait=20))
+    body, seconds = poll.finish()
+    texts = [m["text"] for m in _messages(body["changes"], visitor.conversation_id)]
+    assert texts == ["还在吗？"]
+    assert seconds < 3, "the long-poll skipped its read and waited for the re-check"
+
+
 def test_scopes_come_from_the_token(server: ServerProcess, world: World) -> None:
     company = world.company()
     mine = _agent(server, world, company)
