@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,11 +105,24 @@ def _apply_or_flag(session: Session, changes: list[Change], client_id: str) -> A
         raise bad from exc
 
 
-def apply_page(session: Session, changes: list[Change], *, client_id: str) -> Applied:
+def apply_page(session: Session, changes: list[Change], *, client_id: str,
+               unreadable: Sequence[dict[str, Any]] = ()) -> Applied:
     """Applies a page; if a row of it cannot be stored, applies the others one by one and keeps
     each unusable row (whole, with the error) as a `bad_feed_row` conflict instead of retrying
-    the same cursor for ever. A local failure (disk, lock) still raises: the page is pulled
-    again."""
+    the same cursor for ever — as are the `unreadable` rows the client could not even parse.
+    A local failure (disk, lock) still raises: the page is pulled again."""
+    applied = _apply_readable(session, changes, client_id)
+    for row in unreadable:
+        change = row.get("change")
+        found = change if isinstance(change, dict) else {}
+        session.add(Conflict(kind=BAD_FEED_ROW,
+                             entity_id=f"{found.get('entity')}:{found.get('id')}"[:120],
+                             data=dict(row), created_at=_now()))
+        applied.skipped += 1
+    return applied
+
+
+def _apply_readable(session: Session, changes: list[Change], client_id: str) -> Applied:
     try:
         return _apply_or_flag(session, changes, client_id)
     except _BadData:

@@ -20,7 +20,9 @@ from kefu_protocol.wire import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     BootstrapResponse,
+    Change,
     LoginResponse,
+    Loose,
     MessagePage,
     MessageSearchPage,
     PullResponse,
@@ -32,6 +34,44 @@ Model = TypeVar("Model", bound=BaseModel)
 
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 """A bigger answer is not the server's (its pages are bounded): refused, not buffered."""
+
+
+class Pulled(PullResponse):
+    """A pull answer as this desk read it: a row it cannot read (an op or a shape from a newer
+    server) is set aside in `unreadable` — kept, with the reason — instead of failing the whole
+    page, which would pull the same cursor for ever."""
+
+    unreadable: list[dict[str, Any]] = []
+
+
+class _AnyRows(Loose):
+    changes: list[Any]
+    cursor: str
+    up_to_date: bool
+
+
+def read_pull_answer(content: bytes) -> Pulled:
+    """The page; rows that are not a `Change` go to `unreadable`. A malformed envelope (or not
+    JSON, or not UTF-8) is still a ProtocolError."""
+    try:
+        return Pulled.model_validate_json(content)
+    except ValidationError:
+        pass
+    try:
+        raw = _AnyRows.model_validate_json(content)
+    except ValidationError as exc:
+        raise ProtocolError("unexpected PullResponse answer") from exc
+    changes: list[Change] = []
+    unreadable: list[dict[str, Any]] = []
+    for row in raw.changes:
+        try:
+            changes.append(Change.model_validate(row))
+        except ValidationError as exc:
+            reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                               for e in exc.errors()[:3])
+            unreadable.append({"change": row, "error": reason})
+    return Pulled(changes=changes, cursor=raw.cursor, up_to_date=raw.up_to_date,
+                  unreadable=unreadable)
 
 
 class SyncError(Exception):
@@ -188,11 +228,14 @@ class ApiClient:
         return self.typed(PushResponse, "POST", "/sync/push", token=token,
                           json={"client_id": client_id, "mutations": mutations})
 
-    def pull(self, token: str, cursor: str, *, limit: int, wait: float) -> PullResponse:
+    def pull(self, token: str, cursor: str, *, limit: int, wait: float) -> Pulled:
         # The read timeout outlasts the server's wait (Electric's advice).
-        return self.typed(PullResponse, "GET", "/sync/pull", token=token,
-                          params={"cursor": cursor, "limit": limit, "wait": wait},
-                          read_timeout=wait + self.timeout[1] / 2)
+        response = self._send("GET", "/sync/pull", token=token,
+                              params={"cursor": cursor, "limit": limit, "wait": wait},
+                              read_timeout=wait + self.timeout[1] / 2)
+        if response.status_code >= 400:
+            _decode(response)  # raises the matching error
+        return read_pull_answer(response.content)
 
     def bootstrap(self, token: str, page: str | None, *, limit: int) -> BootstrapResponse:
         params: dict[str, Any] = {"limit": limit}

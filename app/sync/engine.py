@@ -19,8 +19,8 @@ from app.models.tables import Conversation, Customer, Record
 from app.sync import outbox
 from app.sync.apply import Applied, apply_page
 from app.sync.auth import SessionExpired, TokenKeeper
-from app.sync.client import ApiClient, ApiError, NetworkError, SyncError
-from kefu_protocol.wire import Change, MutationResult, PullResponse
+from app.sync.client import ApiClient, ApiError, NetworkError, Pulled, SyncError
+from kefu_protocol.wire import Change, MutationResult
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -294,11 +294,12 @@ class SyncEngine:
             self._settle(pending)
             client.close()
 
-    def _apply_later(self, page: PullResponse) -> Future[Applied]:
+    def _apply_later(self, page: Pulled) -> Future[Applied]:
         def work() -> Applied:
             with self.store.write() as session:
                 cid = outbox.client_id(session)
-                applied = apply_page(session, page.changes, client_id=cid)
+                applied = apply_page(session, page.changes, client_id=cid,
+                                     unreadable=page.unreadable)
                 outbox.set_state(session, "cursor", page.cursor)  # last, same transaction
                 return applied
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 
 from app.sync.auth import TokenKeeper
-from app.sync.client import ApiClient, NetworkError, ProtocolError
+from app.sync.client import ApiClient, NetworkError, ProtocolError, read_pull_answer
 from tests.support.api import login
 from tests.support.bad_proxy import BadProxy
 from tests.support.server_proc import ServerProcess
@@ -94,3 +95,32 @@ def test_an_answer_that_is_not_utf8_is_refused_not_guessed_into_mojibake(
         client.health()
     proxy.mode = "pass"
     assert client.health()["status"] == "ok"
+
+
+def test_a_row_from_a_newer_server_is_set_aside_not_the_whole_page() -> None:
+    """An op this desk does not know must not fail the page (the desk would pull the same
+    cursor for ever, showing 服务器异常); the row is kept with the reason, the rest applies."""
+    page = read_pull_answer(json.dumps({
+        "changes": [
+            {"entity": "message", "op": "merge", "id": "m-new"},
+            {"entity": "conversation", "op": "delete", "id": "c-1"},
+            "not even an object",
+        ],
+        "cursor": "sq:e:1:9", "up_to_date": True,
+    }).encode())
+    assert [(c.entity, c.op, c.id) for c in page.changes] == [("conversation", "delete", "c-1")]
+    assert page.cursor == "sq:e:1:9"
+    assert [row["change"] for row in page.unreadable] == [
+        {"entity": "message", "op": "merge", "id": "m-new"}, "not even an object"]
+    assert "op" in page.unreadable[0]["error"]
+
+
+@pytest.mark.parametrize("content", [
+    b'{"changes": [], "up_to_date": true}',  # no cursor: nothing safe to move on to
+    b'{"changes": {}, "cursor": "sq:e:1:9", "up_to_date": true}',
+    b'<html>proxy error</html>',
+    b'{"changes": [], "cursor": "sq:e:1:\xff", "up_to_date": true}',
+])
+def test_a_page_whose_frame_is_broken_is_still_refused(content: bytes) -> None:
+    with pytest.raises(ProtocolError):
+        read_pull_answer(content)

@@ -82,11 +82,13 @@ def _synthetic(request: PreparedRequest, status: int, body: dict[str, Any]) -> R
 
 
 def _with_bad_row(request: PreparedRequest, response: Response) -> Response:
-    """A page with changes gets a message row the client cannot store (no conversation)."""
+    """A page with changes gets a message row the client cannot store (no conversation) and
+    one it cannot read (an op from a newer server)."""
     body = json.loads(_Raw.drain(response))
     if body["changes"]:
         body["changes"].insert(0, {"entity": "message", "op": "upsert", "id": "bad-row",
                                    "data": {"id": "bad-row", "text": None}})
+        body["changes"].insert(1, {"entity": "message", "op": "merge", "id": "bad-op"})
     return _synthetic(request, 200, body)
 
 
