@@ -11,12 +11,17 @@ import zipfile
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from app.config import Config
 from app.i18n_diagnostics import DIAGNOSTICS_TEXT
 from app.logs import log_files, recent_lines, redact
+from app.models.tables import Conflict
 from app.services.runtime import Runtime
 from app.settings import SETTINGS
 from app.sync import outbox
+from app.sync.apply import BAD_FEED_ROW
 
 _PRIVATE_SETTINGS = ("last_account", "device_id", "window_geometry", "window_splitter")
 """Not secret, but personal or noise: reported as set / not set only."""
@@ -67,6 +72,7 @@ def sync_facts(runtime: Runtime | None) -> dict[str, Any]:
         client = outbox.get_state(session, "client_id")
         cursor = outbox.get_state(session, "cursor")
         pending, rejected = outbox.pending_count(session), outbox.rejected_count(session)
+        bad_rows = _bad_feed_rows(session)
     parts = cursor.split(":")  # the server's "<kind>:<epoch>:<xid>:<id>"
     return {
         "signed_in": True, "server_url": redact(runtime.signed_in.server_url),
@@ -77,7 +83,29 @@ def sync_facts(runtime: Runtime | None) -> dict[str, Any]:
                    "rejected": status.rejected, "last_sync_at": status.last_sync_at,
                    "offline_since": status.offline_since,
                    "last_error": redact(status.last_error or "")},
+        "bad_feed_rows": bad_rows,
     }
+
+
+_BAD_ROWS_LISTED = 20
+
+
+def _bad_feed_rows(session: Session) -> dict[str, Any]:
+    """Feed rows this desk set aside (unreadable or unstorable): how many, and for the newest
+    which row and why. Never the row's data: it may hold a customer's message."""
+    count = int(session.scalar(select(func.count()).select_from(Conflict)
+                               .where(Conflict.kind == BAD_FEED_ROW)) or 0)
+    newest = session.scalars(select(Conflict).where(Conflict.kind == BAD_FEED_ROW)
+                             .order_by(Conflict.id.desc()).limit(_BAD_ROWS_LISTED))
+    rows = [{"row": redact(row.entity_id), "at": row.created_at,
+             "error": redact(_first_line(str((row.data or {}).get("error", ""))))}
+            for row in newest]
+    return {"count": count, "newest": rows}
+
+
+def _first_line(error: str) -> str:
+    """A database error's text goes on to quote the statement and its parameters."""
+    return error.splitlines()[0].split(" [SQL:")[0].split(" [parameters:")[0][:200] if error else ""
 
 
 _OUR_RECORD = '{"ts": "'

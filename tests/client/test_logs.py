@@ -21,6 +21,7 @@ from app.models.store import Store, open_store
 from app.policy import Policy
 from app.services.diagnostics import export_diagnostics
 from app.sync import outbox
+from app.sync.apply import apply_page
 from app.sync.engine import SyncStatus
 from app.ui.log_viewer import LogViewer
 
@@ -241,6 +242,11 @@ def test_the_diagnostics_zip_holds_what_it_needs_and_no_secret(tmp_path: Path,
             outbox.enqueue(session, "message.send", {"id": f"m{n}", "text": "稍等"})
         outbox.set_state(session, "cursor", "sq:ep0ch:0:42")
         client = outbox.client_id(session)
+        # A row from a newer server, set aside: IT sees which and why, never its text.
+        apply_page(session, [], client_id=client, unreadable=[{
+            "change": {"entity": "message", "op": "merge", "id": "m-new",
+                       "data": {"text": f"回电 {PHONE}"}},
+            "error": "op: Input should be 'upsert', 'delete', 'ack' or 'notice'"}])
     runtime = _Runtime(_SignedIn("https://kefu.example"), store,
                        _Engine(SyncStatus(state="online", pending=3)))
     policy = Policy(tmp_path / "deploy.toml", values={"idle_timeout_min": 15}, exists=True)
@@ -275,6 +281,9 @@ def test_the_diagnostics_zip_holds_what_it_needs_and_no_secret(tmp_path: Path,
     sync = json.loads(members["sync.json"])
     assert (sync["pending"], sync["rejected"], sync["epoch"]) == (3, 0, "ep0ch")
     assert sync["server_url"] == "https://kefu.example" and sync["status"]["state"] == "online"
+    assert sync["bad_feed_rows"]["count"] == 1
+    assert [(r["row"], r["error"]) for r in sync["bad_feed_rows"]["newest"]] == [
+        ("message:m-new", "op: Input should be 'upsert', 'delete', 'ack' or 'notice'")]
     settings = json.loads(members["config.json"])
     assert settings["policy_path"] == str(tmp_path / "deploy.toml")
     assert settings["settings"]["idle_timeout_min"] == {"value": 15, "source": "policy",
