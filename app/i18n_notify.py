@@ -49,6 +49,9 @@ NOTIFY_TEXT: dict[str, tuple[str, str]] = {
                                     "newer version was kept"),
     "notify.notice.escalation": ("有会话升级给您处理：{reason}",
                                  "A conversation was escalated to you: {reason}"),
+    "notify.notice.bad_feed_row": ("有一条来自服务器的更新本机无法读取，已为 IT 保留（工具 → 导出诊断信息）",
+                                   "An update from the server could not be read here; it was "
+                                   "kept for IT (Tools → Export diagnostics)"),
     "notify.notice.other": ("请查看客服台", "Please look at KefuDesk"),
     "notify.summary": ("{count} 条新提醒", "{count} new alerts"),
     "notify.test_title": ("测试提醒：{event}", "Test alert: {event}"),

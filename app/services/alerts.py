@@ -159,7 +159,7 @@ class AlertWatcher:
                 alert = self._message_alert(session, cid)
                 if alert is not None:
                     alerts.append(alert)
-            if applied.notices:
+            if applied.notices or applied.skipped:  # skipped: kept as bad_feed_row notices
                 alerts += self._notice_alerts(session)
         return alerts
 

@@ -315,7 +315,8 @@ class SyncEngine:
         if applied.acked or applied.rejected:
             self._refresh_counts()
         if applied.conversations or applied.message_conversations or applied.customers \
-                or applied.records or applied.acked or applied.rejected or applied.notices:
+                or applied.records or applied.acked or applied.rejected or applied.notices \
+                or applied.skipped:
             self.on_changes(applied)
 
     def _settle(self, pending: Future[Applied] | None) -> None:

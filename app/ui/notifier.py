@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 PRIORITY = ("surge", "response_breach", "transferred", "handover_overdue", "system_notice",
             "new_conversation", "handover", "response_warning", "new_message")
 """When a page brings several alerts, the sound of the first event here is the one played."""
-NOTICE_KINDS = ("note_conflict", "escalation")
+NOTICE_KINDS = ("note_conflict", "escalation", "bad_feed_row")
 TOAST_MS = 4000
 SHAKE_MS = 300
 SHAKE_PX = 8

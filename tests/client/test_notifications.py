@@ -24,7 +24,7 @@ from app.services.alerts import Alert, AlertWatcher
 from app.services.preferences import Preferences
 from app.settings import DEFAULT_NOTIFY, SOUNDS
 from app.sync import outbox
-from app.sync.apply import Applied, apply_changes
+from app.sync.apply import Applied, apply_changes, apply_page
 from app.ui.notification_page import NotificationPage
 from app.ui.notifier import Notifier, SoundPlayer, in_quiet_hours
 from app.ui.tray import TrayIcon
@@ -250,6 +250,19 @@ def test_popup_shows_on_the_tray_with_title_and_preview(kit: dict[str, Any]) -> 
     kit["notifier"].notify(message_alert())
     assert kit["tray"].last_message == ("张三 发来新消息", "请问什么时候发货？")
     assert kit["notifier"].last_popup[2] == "tray"
+
+
+def test_a_feed_row_set_aside_tells_the_agent_what_happened_and_where_it_went(
+        store: Store, watcher: AlertWatcher, kit: dict[str, Any]) -> None:
+    """Not a blank 请查看客服台: the agent can tell IT, who find the row in the diagnostics."""
+    with store.write() as session:
+        applied = apply_page(session, [], client_id="", unreadable=[{
+            "change": {"entity": "message", "op": "merge", "id": "m-new"}, "error": "op"}])
+    alerts = watcher.after_page(applied)
+    assert [(a.event, a.kind) for a in alerts] == [("system_notice", "bad_feed_row")]
+    kit["notifier"].notify(alerts[0])
+    title, body, _ = kit["notifier"].last_popup
+    assert title == "系统通知" and "导出诊断信息" in body
 
 
 def test_without_a_tray_the_popup_is_a_toast_in_the_window(prefs: Preferences, window: QWidget,
