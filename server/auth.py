@@ -247,15 +247,17 @@ def logout(session: Session, *, refresh_token: str) -> None:
 
 def authenticate(session: Session, access_token: str) -> tuple[m.Agent, Principal]:
     now = m.utcnow()
-    auth = session.scalars(
-        select(m.AuthSession).where(m.AuthSession.access_hash == token_hash(access_token))
+    # One round trip for both rows: every long-poll of a woken floor comes through here.
+    found = session.execute(
+        select(m.AuthSession, m.Agent).join(m.Agent, m.Agent.id == m.AuthSession.agent_id)
+        .where(m.AuthSession.access_hash == token_hash(access_token))
     ).one_or_none()
-    if auth is None or auth.revoked_at is not None:
+    if found is None or found[0].revoked_at is not None:
         raise ApiError("not_authenticated")
+    auth, agent = found
     if auth.access_expires_at <= now:
         raise ApiError("token_expired")
-    agent = session.get(m.Agent, auth.agent_id)
-    if agent is None or agent.disabled:
+    if agent.disabled:
         raise ApiError("not_authenticated")
     return agent, principal_for(session, agent, auth)
 
