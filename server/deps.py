@@ -55,7 +55,7 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 # Long-polls run their database work on few threads: a wake-up of a floor otherwise makes every
 # woken request's thread runnable at once, and their fight for the GIL cost more than the reads
-# (bench/load_bench.py: at 1,000 agents the highest rate within the goal went from 5 to 10 msg/s).
+# (bench/load_bench.py: at 1,000 agents the highest rate within the goal went from 5 to 20 msg/s).
 _POLL_THREADS = 4
 
 
