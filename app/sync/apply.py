@@ -115,15 +115,11 @@ def apply_page(session: Session, changes: list[Change], *, client_id: str,
     for row in unreadable:
         change = row.get("change")
         found = change if isinstance(change, dict) else {}
-        _set_aside(session, applied, f"{found.get('entity')}:{found.get('id')}", dict(row))
+        session.add(Conflict(kind=BAD_FEED_ROW,
+                             entity_id=f"{found.get('entity')}:{found.get('id')}"[:120],
+                             data=dict(row), created_at=_now()))
+        applied.skipped += 1
     return applied
-
-
-def _set_aside(session: Session, applied: Applied, entity_id: str, row: dict[str, Any]) -> None:
-    """Keeps a feed row this desk cannot use (`{"change": …, "error": …}`) for IT."""
-    session.add(Conflict(kind=BAD_FEED_ROW, entity_id=entity_id[:120], data=row,
-                         created_at=_now()))
-    applied.skipped += 1
 
 
 def _apply_readable(session: Session, changes: list[Change], client_id: str) -> Applied:
@@ -136,8 +132,10 @@ def _apply_readable(session: Session, changes: list[Change], client_id: str) -> 
         try:
             applied.merge(_apply_or_flag(session, [change], client_id))
         except _BadData as exc:
-            _set_aside(session, applied, f"{change.entity}:{change.id}",
-                       {"change": change.model_dump(mode="json"), "error": str(exc)})
+            session.add(Conflict(kind=BAD_FEED_ROW, entity_id=f"{change.entity}:{change.id}"[:120],
+                                 data={"change": change.model_dump(mode="json"),
+                                       "error": str(exc)}, created_at=_now()))
+            applied.skipped += 1
     return applied
 
 
